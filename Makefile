@@ -1,0 +1,41 @@
+# The suite's commands. Everything lives in a local virtual environment (.venv):
+# nothing is installed or registered outside this folder.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NB     ?= notebooks/*.ipynb
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup lab test unit notebooks execute clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## make lab: open JupyterLab on notebooks/ with the suite's environment
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## make test: unit tests, papermill runs (fast mode) and nbval on the committed notebooks
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## make unit: the unit tests of eqlib only (seconds)
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not notebook"
+
+## make execute [NB=notebooks/01_...ipynb]: full-mode run in place, outputs kept (commit them)
+execute: $(STAMP)
+	@for nb in $(NB); do \
+	  echo "executing $$nb (full mode)"; \
+	  EQLIB_FAST=0 $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
+	done
+
+clean:
+	rm -rf build .cache .pytest_cache

@@ -1,0 +1,12 @@
+"""Test-session settings, applied before any notebook kernel starts (kernels inherit them).
+
+Notebooks run in fast mode, and every test run trains its models afresh in a private
+checkpoint folder instead of reusing a reader's cached checkpoints.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("EQLIB_FAST", "1")
+os.environ["EQLIB_CACHE"] = tempfile.mkdtemp(prefix="eqlib-test-cache-")
+os.environ.setdefault("MPLBACKEND", "Agg")

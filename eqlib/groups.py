@@ -1,0 +1,133 @@
+"""Group actions on images and feature maps, and how far a map is from respecting them.
+
+Conventions (shapes):
+    image or plain feature map   ``(..., H, W)``
+    C4 feature field             ``(B, C, 4, H, W)``: one spatial map per rotation (the "fiber")
+
+A map ``f`` is *equivariant* when ``f(g . x) = rho(g) f(x)`` for every group element ``g``
+(``rho`` is the action on the output) and *invariant* when ``rho`` is the identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+
+#: The elements of the rotation group C4, as numbers of quarter turns (counter-clockwise).
+C4: tuple[int, ...] = (0, 1, 2, 3)
+
+Action = Callable[[torch.Tensor, Any], torch.Tensor]
+
+
+def _require_spatial(x: torch.Tensor, name: str, min_dims: int = 2) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} expects a torch.Tensor, got {type(x).__name__}")
+    if x.dim() < min_dims:
+        raise ValueError(f"{name} expects a tensor with at least {min_dims} dims (..., H, W), got shape {tuple(x.shape)}")
+
+
+def rotate(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Rotate images ``(..., H, W)`` by ``k`` quarter turns counter-clockwise (exact, no interpolation)."""
+    _require_spatial(x, "rotate")
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"rotate needs square images so that C4 acts on the grid, got H, W = {tuple(x.shape[-2:])}")
+    return torch.rot90(x, int(k) % 4, dims=(-2, -1))
+
+
+def rotate_field(y: torch.Tensor, k: int) -> torch.Tensor:
+    """Action of C4 on a C4 feature field ``(B, C, 4, H, W)``.
+
+    A rotation by ``k`` quarter turns rotates every spatial map and cyclically shifts the
+    group axis by ``k``: ``[rho(k) y]_r = rot_k(y_{r-k})``.
+    """
+    _require_spatial(y, "rotate_field", min_dims=3)
+    if y.shape[-3] != 4:
+        raise ValueError(f"rotate_field expects a group axis of size 4 at dim -3, got shape {tuple(y.shape)}")
+    return torch.roll(rotate(y, k), shifts=int(k) % 4, dims=-3)
+
+
+def flip(x: torch.Tensor, flipped: bool | int = True) -> torch.Tensor:
+    """Mirror images ``(..., H, W)`` left-right when ``flipped`` (the group Z2 = {0, 1})."""
+    _require_spatial(x, "flip")
+    return torch.flip(x, dims=(-1,)) if int(flipped) % 2 else x
+
+
+def shift(x: torch.Tensor, offset: Sequence[int]) -> torch.Tensor:
+    """Cyclically translate images ``(..., H, W)`` by ``offset = (dy, dx)`` pixels (wrapping around)."""
+    _require_spatial(x, "shift")
+    if len(offset) != 2:
+        raise ValueError(f"shift expects an offset (dy, dx), got {offset!r}")
+    return torch.roll(x, shifts=(int(offset[0]), int(offset[1])), dims=(-2, -1))
+
+
+def identity(y: torch.Tensor, _element: Any = None) -> torch.Tensor:
+    """The trivial action: every element leaves ``y`` unchanged (used for invariance)."""
+    return y
+
+
+def random_rotations(
+    x: torch.Tensor, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate each image of a batch ``(B, ..., H, W)`` by its own random multiple of 90 degrees.
+
+    Returns the rotated batch and the quarter turns ``(B,)`` int64 that were applied.
+    """
+    _require_spatial(x, "random_rotations", min_dims=3)
+    turns = torch.randint(0, 4, (x.shape[0],), generator=generator)
+    out = torch.empty_like(x)
+    for k in C4:
+        chosen = turns == k
+        out[chosen] = rotate(x[chosen], k)
+    return out, turns
+
+
+def equivariance_errors(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    act_in: Action,
+    act_out: Action,
+    elements: Iterable[Any],
+) -> dict[Any, float]:
+    """Relative equivariance error of ``f`` for each group element.
+
+    ``err(g) = ||f(g.x) - rho(g) f(x)|| / ||rho(g) f(x)||`` with Frobenius norms over the
+    whole batch; 0 means exactly equivariant. ``act_in(x, g)`` acts on inputs,
+    ``act_out(y, g)`` on outputs (``identity`` for invariance).
+    """
+    elements = list(elements)
+    if not elements:
+        raise ValueError("equivariance_errors needs at least one group element")
+    with torch.no_grad():
+        fx = f(x)
+        errors = {}
+        for g in elements:
+            expected = act_out(fx, g)
+            got = f(act_in(x, g))
+            if got.shape != expected.shape:
+                raise ValueError(
+                    f"f(g.x) has shape {tuple(got.shape)} but rho(g) f(x) has {tuple(expected.shape)}; "
+                    "is act_out the right action for f's output?"
+                )
+            scale = expected.norm().clamp_min(1e-12)
+            errors[g] = float((got - expected).norm() / scale)
+    return errors
+
+
+def equivariance_error(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    act_in: Action,
+    act_out: Action,
+    elements: Iterable[Any],
+) -> float:
+    """Worst relative equivariance error of ``f`` over ``elements`` (see ``equivariance_errors``)."""
+    return max(equivariance_errors(f, x, act_in, act_out, elements).values())
+
+
+def invariance_error(
+    f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, act_in: Action, elements: Iterable[Any]
+) -> float:
+    """Worst relative change ``||f(g.x) - f(x)|| / ||f(x)||`` over ``elements``."""
+    return equivariance_error(f, x, act_in, identity, elements)

@@ -1,0 +1,210 @@
+"""One training loop for every notebook: progress, divergence guard, atomic checkpoints, resume.
+
+``fit`` trains for a number of epochs and, given a checkpoint path, saves after each epoch
+and resumes from it; if the checkpoint already holds all epochs it only loads (load or
+train). ``checkpoint_path`` keys that path by a hash of the run's configuration, so changing
+any knob trains afresh while re-running a notebook reuses its models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from eqlib.runtime import cache_root
+
+Batch = Any
+LossFn = Callable[[nn.Module, Batch], "torch.Tensor | tuple[torch.Tensor, Mapping[str, float]]"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite."""
+
+
+class TensorBatches:
+    """Shuffled minibatches over tensors that share their first dimension, reproducible per epoch.
+
+    ``batches(epoch)`` yields tuples of slices; epoch ``e`` is shuffled with seed ``seed + e``,
+    so a resumed run sees exactly the batches an uninterrupted run would have seen.
+    """
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True, seed: int = 0) -> None:
+        if not tensors:
+            raise ValueError("TensorBatches needs at least one tensor")
+        sizes = {t.shape[0] for t in tensors}
+        if len(sizes) != 1:
+            raise ValueError(f"all tensors must have the same first dimension, got {[t.shape[0] for t in tensors]}")
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.tensors, self.batch_size, self.shuffle, self.seed = tensors, batch_size, shuffle, seed
+        self.size = sizes.pop()
+
+    def __len__(self) -> int:
+        return math.ceil(self.size / self.batch_size)
+
+    def __call__(self, epoch: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        if self.shuffle:
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
+        else:
+            order = torch.arange(self.size)
+        for start in range(0, self.size, self.batch_size):
+            index = order[start : start + self.batch_size]
+            yield tuple(t[index] for t in self.tensors)
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """Stable hex digest of a JSON-serialisable configuration (key order does not matter)."""
+    try:
+        text = json.dumps(dict(config), sort_keys=True, default=_reject)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"config must hold only JSON values (numbers, strings, lists, dicts): {err}") from err
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _reject(value: Any) -> Any:
+    raise TypeError(f"{value!r} of type {type(value).__name__} is not JSON-serialisable")
+
+
+def checkpoint_path(name: str, config: Mapping[str, Any], root: str | os.PathLike | None = None) -> Path:
+    """``<root>/<name>-<hash12>.pt``, with root defaulting to ``eqlib.runtime.cache_root()``."""
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
+    return Path(root if root is not None else cache_root()) / f"{name}-{config_hash(config)[:12]}.pt"
+
+
+def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
+    """Write ``state`` with ``torch.save`` atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(dict(state), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint written by ``save_checkpoint`` (tensors and plain containers only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _to_device(batch: Batch, device: torch.device) -> Batch:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_to_device(b, device) for b in batch)
+    if isinstance(batch, Mapping):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def fit(
+    model: nn.Module,
+    batches: Callable[[int], Iterable[Batch]] | Iterable[Batch],
+    loss_fn: LossFn,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    device: torch.device | str | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> list[dict[str, float]]:
+    """Train ``model`` for ``epochs`` epochs and return the per-step history.
+
+    Args:
+        batches: ``batches(epoch)`` returning an iterable of batches (e.g. ``TensorBatches``),
+            or any re-iterable such as a ``DataLoader``. Tensors are moved to ``device``.
+        loss_fn: ``loss_fn(model, batch)`` returning a scalar loss, or ``(loss, metrics)``
+            with a dict of floats that is logged with it.
+        optimizer: defaults to Adam with learning rate ``lr``.
+        checkpoint: if given, the model, optimizer and history are saved there atomically
+            after every epoch and training resumes from it; a checkpoint that already holds
+            ``epochs`` epochs is loaded without training.
+
+    Returns:
+        one dict per optimisation step: ``epoch``, ``step``, ``loss`` and the metrics.
+
+    Raises:
+        TrainingDiverged: when the loss becomes NaN or infinite.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = load_checkpoint(checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, start_epoch = list(state["history"]), int(state["epoch"])
+    if start_epoch >= epochs:
+        model.eval()
+        return history
+
+    total = len(batches) * (epochs - start_epoch) if hasattr(batches, "__len__") else None
+    bar = tqdm(total=total, desc=desc, disable=not progress, leave=True)
+    step = len(history)
+    try:
+        for epoch in range(start_epoch, epochs):
+            model.train()
+            for batch in batches(epoch) if callable(batches) else batches:
+                out = loss_fn(model, _to_device(batch, device))
+                loss, metrics = out if isinstance(out, tuple) else (out, {})
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"{desc}: loss became {value} at epoch {epoch}, step {step}. Lower the learning rate "
+                        f"or check the inputs for NaN/inf"
+                        + (f"; the last good checkpoint is {checkpoint}" if checkpoint else "")
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                history.append({"epoch": epoch, "step": step, "loss": value, **{k: float(v) for k, v in metrics.items()}})
+                step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+            if checkpoint is not None:
+                save_checkpoint(
+                    checkpoint,
+                    {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1, "history": history},
+                )
+    finally:
+        bar.close()
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 512, device: torch.device | None = None
+) -> torch.Tensor:
+    """Apply ``fn`` to ``x`` in batches without gradients; the result is concatenated on the CPU."""
+    if x.shape[0] == 0:
+        raise ValueError("predict got an empty input")
+    outs = [fn(x[i : i + batch_size].to(device) if device else x[i : i + batch_size]).cpu() for i in range(0, len(x), batch_size)]
+    return torch.cat(outs)

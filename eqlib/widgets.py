@@ -1,0 +1,50 @@
+"""Interactive explorers: a pure render function driven by ipywidgets controls.
+
+Every explorer takes a render function that draws from its arguments alone, so the same
+function makes the static figure committed with a notebook and the live widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+
+
+def slider_explorer(
+    render: Callable[[int], plt.Figure | None],
+    *,
+    min: int,
+    max: int,
+    value: int | None = None,
+    step: int = 1,
+    description: str = "value",
+) -> widgets.VBox:
+    """An integer slider above an output area that shows ``render(slider.value)``.
+
+    The figure is redrawn when the slider is released (``continuous_update=False``).
+    Returns a ``VBox`` whose ``.slider`` and ``.output`` attributes give access to both parts.
+    """
+    if min > max:
+        raise ValueError(f"slider range is empty: min={min} > max={max}")
+    start = min if value is None else value
+    if not min <= start <= max:
+        raise ValueError(f"value must lie in [{min}, {max}], got {start}")
+    slider = widgets.IntSlider(
+        value=start, min=min, max=max, step=step, description=description, continuous_update=False
+    )
+    output = widgets.Output()
+
+    def redraw(change: dict | None = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            fig = render(slider.value)
+            if fig is not None:
+                plt.show()
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([slider, output])
+    box.slider, box.output = slider, output
+    return box
