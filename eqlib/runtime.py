@@ -51,9 +51,7 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
+    torch.manual_seed(seed)  # also calls torch.cuda.manual_seed_all: every GPU is seeded
     torch.backends.cudnn.deterministic = deterministic
     torch.backends.cudnn.benchmark = not deterministic
 

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -163,11 +164,14 @@ def fit(
         history, start_epoch = list(state["history"]), int(state["epoch"])
     if start_epoch >= epochs:
         model.eval()
+        if progress:
+            print(f"{desc}: loaded {epochs} trained epochs from checkpoint {Path(checkpoint).name}")
         return history
 
     total = len(batches) * (epochs - start_epoch) if hasattr(batches, "__len__") else None
     bar = tqdm(total=total, desc=desc, disable=not progress, leave=True)
-    step = len(history)
+    step = start_step = len(history)
+    started = time.perf_counter()
     try:
         for epoch in range(start_epoch, epochs):
             model.train()
@@ -196,6 +200,11 @@ def fit(
     finally:
         bar.close()
     model.eval()
+    if progress:  # a static record for saved notebooks, where progress widgets do not render
+        print(
+            f"{desc}: epochs {start_epoch}-{epochs} on {device}, {step - start_step} steps "
+            f"in {time.perf_counter() - started:.0f} s, last loss {history[-1]['loss']:.4f}"
+        )
     return history
 
 

@@ -49,11 +49,12 @@ def feature_rows(
     rows: Mapping[str, Sequence[torch.Tensor | np.ndarray | None]],
     col_titles: Sequence[str] | None = None,
     size: float = 1.5,
+    cmaps: Mapping[str, str] | None = None,
 ) -> plt.Figure:
     """One row of maps ``(H, W)`` per named model: ``rows = {"plain CNN": [map, ...], ...}``.
 
     Each row shares one colour scale, so a permutation along the row is visible as such;
-    ``None`` leaves a cell empty.
+    ``None`` leaves a cell empty. ``cmaps`` picks a colour map per row (default viridis).
     """
     if not rows:
         raise ValueError("feature_rows needs at least one row")
@@ -69,7 +70,7 @@ def feature_rows(
             ax.set_xticks([])
             ax.set_yticks([])
             if j < len(arrays) and arrays[j] is not None:
-                ax.imshow(arrays[j], cmap="viridis", vmin=lo, vmax=hi)
+                ax.imshow(arrays[j], cmap=(cmaps or {}).get(name, "viridis"), vmin=lo, vmax=hi)
             else:
                 ax.set_frame_on(False)
         axes_row[0].set_ylabel(name, fontsize=9)

@@ -1,5 +1,14 @@
 """Datasets: committed real data (MNIST) and deterministic generators."""
 
 from eqlib.data.mnist import MNIST_FILES, CorruptDataError, download_mnist, load_mnist, mnist_tensors
+from eqlib.data.toy2d import TOY_DENSITIES, toy_density
 
-__all__ = ["MNIST_FILES", "CorruptDataError", "download_mnist", "load_mnist", "mnist_tensors"]
+__all__ = [
+    "MNIST_FILES",
+    "TOY_DENSITIES",
+    "CorruptDataError",
+    "download_mnist",
+    "load_mnist",
+    "mnist_tensors",
+    "toy_density",
+]

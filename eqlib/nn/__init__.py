@@ -1,5 +1,17 @@
-"""Layers. Group convolutions for the rotation group C4 (Cohen & Welling 2016, P4CNN)."""
+"""Layers: C4 group convolutions (P4CNN) and exact / self-normalizing flow layers."""
 
+from eqlib.nn.flows import ExactConv2d, ExactLinear, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
 from eqlib.nn.gconv import C4BatchNorm, C4GroupConv2d, C4LiftingConv2d, c4_group_pool, c4_spatial_max_pool
 
-__all__ = ["C4BatchNorm", "C4GroupConv2d", "C4LiftingConv2d", "c4_group_pool", "c4_spatial_max_pool"]
+__all__ = [
+    "C4BatchNorm",
+    "C4GroupConv2d",
+    "C4LiftingConv2d",
+    "ExactConv2d",
+    "ExactLinear",
+    "SelfNormConv2d",
+    "SelfNormLinear",
+    "SmoothLeakyReLU",
+    "c4_group_pool",
+    "c4_spatial_max_pool",
+]

@@ -1,0 +1,224 @@
+"""Invertible layers for normalizing flows, exact and self-normalizing.
+
+Keller, Peters, Jaini, Hoogeboom, Forré, Welling, "Self Normalizing Flows", ICML 2021
+(arXiv 2011.07248). A linear flow layer ``z = W h + b`` adds ``log|det W|`` to the
+log-likelihood; its gradient ``d log|det W| / dW = W^{-T}`` costs O(D^3). A
+self-normalizing layer also learns ``R ~ W^{-1}`` and uses ``R^T`` in its place (O(D^2)),
+while a reconstruction loss ``||h - R W h||^2`` keeps R close to the inverse (paper, eq. 9-11).
+
+Every layer maps ``h -> (z, logdet)`` with ``logdet`` of shape ``(B,)`` and has ``inverse``.
+``exact=True`` asks for the true log-determinant (evaluation); the default is what training
+uses: the exact one for ``Exact*`` layers, a zero-valued surrogate with gradient ``R^T`` for
+``SelfNorm*`` layers.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _check_vectors(h: torch.Tensor, dim: int, name: str) -> None:
+    if h.dim() != 2 or h.shape[1] != dim:
+        raise ValueError(f"{name} expects inputs (B, {dim}), got shape {tuple(h.shape)}")
+
+
+def _check_images(h: torch.Tensor, channels: int, name: str) -> None:
+    if h.dim() != 4 or h.shape[1] != channels:
+        raise ValueError(f"{name} expects inputs (B, {channels}, H, W), got shape {tuple(h.shape)}")
+
+
+def _near_identity(dim: int, noise: float, generator: torch.Generator | None) -> torch.Tensor:
+    """``I + noise * N(0, 1/D)``: flows that start near the identity train well (authors' issue #2)."""
+    return torch.eye(dim) + noise * torch.randn(dim, dim, generator=generator) / dim**0.5
+
+
+def gradient_only(value_grad_source: torch.Tensor) -> torch.Tensor:
+    """A tensor whose value is 0 but whose gradient is that of ``value_grad_source``."""
+    return value_grad_source - value_grad_source.detach()
+
+
+class ExactLinear(nn.Module):
+    """``z = W h + b`` with ``log|det W|`` from ``torch.linalg.slogdet``, differentiated by autograd (O(D^3))."""
+
+    def __init__(self, dim: int, init_noise: float = 0.01, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        if not isinstance(dim, int) or dim <= 0:
+            raise ValueError(f"dim must be a positive int, got {dim!r}")
+        self.dim = dim
+        self.weight = nn.Parameter(_near_identity(dim, init_noise, generator))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def log_abs_det(self) -> torch.Tensor:
+        return torch.linalg.slogdet(self.weight).logabsdet
+
+    def forward(self, h: torch.Tensor, exact: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, D) -> (B, D)`` and ``log|det W|`` repeated ``(B,)``."""
+        _check_vectors(h, self.dim, type(self).__name__)
+        return F.linear(h, self.weight, self.bias), self.log_abs_det().expand(h.shape[0])
+
+    def inverse(self, z: torch.Tensor, exact: bool = True) -> torch.Tensor:
+        _check_vectors(z, self.dim, type(self).__name__)
+        return torch.linalg.solve(self.weight, (z - self.bias).T).T
+
+
+class SelfNormLinear(ExactLinear):
+    """``z = W h + b`` with a learned inverse ``R``; training never computes det, inverse or LU.
+
+    Gradient surgery: the log-det term contributes ``sum(W * R^T)`` with its value removed,
+    so autograd gives ``dL/dW = (data term) + R^T`` and nothing to R from the likelihood.
+    """
+
+    def __init__(self, dim: int, init_noise: float = 0.01, generator: torch.Generator | None = None) -> None:
+        super().__init__(dim, init_noise, generator)
+        # R starts at the exact inverse of the initial W (the only inverse ever computed)
+        self.inverse_weight = nn.Parameter(torch.linalg.inv(self.weight.detach()))
+
+    def surrogate_log_abs_det(self) -> torch.Tensor:
+        """Zero-valued scalar with gradient ``R^T`` w.r.t. ``W`` (paper eq. 10)."""
+        return gradient_only((self.weight * self.inverse_weight.detach().T).sum())
+
+    def forward(self, h: torch.Tensor, exact: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_vectors(h, self.dim, type(self).__name__)
+        logdet = self.log_abs_det() if exact else self.surrogate_log_abs_det()
+        return F.linear(h, self.weight, self.bias), logdet.expand(h.shape[0])
+
+    def inverse(self, z: torch.Tensor, exact: bool = False) -> torch.Tensor:
+        """``h = R (z - b)``, or the exact solve of ``W h = z - b`` when ``exact``."""
+        if exact:
+            return super().inverse(z)
+        _check_vectors(z, self.dim, type(self).__name__)
+        return F.linear(z - self.bias, self.inverse_weight)
+
+    def reconstruction_loss(self, h: torch.Tensor) -> torch.Tensor:
+        """``mean_b ||h_b - R W h_b||^2`` with the input detached (gradients reach W and R)."""
+        h = h.detach()
+        return (h - F.linear(F.linear(h, self.weight), self.inverse_weight)).pow(2).sum(dim=1).mean()
+
+    def inverse_error(self) -> float:
+        """``||R W - I||_F / sqrt(D)``: 0 when R is the exact inverse."""
+        with torch.no_grad():
+            eye = torch.eye(self.dim, dtype=self.weight.dtype, device=self.weight.device)
+            return float((self.inverse_weight @ self.weight - eye).norm() / self.dim**0.5)
+
+
+def flip_kernel(kernel: torch.Tensor) -> torch.Tensor:
+    """The kernel of the transposed convolution: ``(out, in, k, k) -> (in, out, k, k)`` flipped in space."""
+    return torch.flip(kernel, dims=(-2, -1)).transpose(0, 1)
+
+
+class ExactConv2d(nn.Module):
+    """Channel-preserving ``k x k`` convolution (zero padding) as a flow layer.
+
+    The log-determinant is that of the ``D x D`` matrix (``D = C H W``) the convolution
+    applies to a flattened image, built explicitly and passed to ``slogdet``: O(D^3).
+    """
+
+    def __init__(
+        self, channels: int, kernel_size: int = 3, init_noise: float = 0.01, generator: torch.Generator | None = None
+    ) -> None:
+        super().__init__()
+        if not isinstance(channels, int) or channels <= 0:
+            raise ValueError(f"channels must be a positive int, got {channels!r}")
+        if not isinstance(kernel_size, int) or kernel_size <= 0 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
+        self.channels, self.padding = channels, kernel_size // 2
+        kernel = torch.zeros(channels, channels, kernel_size, kernel_size)
+        nn.init.dirac_(kernel)
+        kernel += init_noise * torch.randn(kernel.shape, generator=generator) / (channels * kernel_size**2) ** 0.5
+        self.weight = nn.Parameter(kernel)
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def matrix(self, height: int, width: int) -> torch.Tensor:
+        """The convolution as a dense ``(D, D)`` matrix acting on flattened ``(C, H, W)`` images."""
+        dim = self.channels * height * width
+        basis = torch.eye(dim, dtype=self.weight.dtype, device=self.weight.device).view(dim, self.channels, height, width)
+        return F.conv2d(basis, self.weight, padding=self.padding).view(dim, dim).T
+
+    def log_abs_det(self, height: int, width: int) -> torch.Tensor:
+        return torch.linalg.slogdet(self.matrix(height, width)).logabsdet
+
+    def forward(self, h: torch.Tensor, exact: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, C, H, W) -> (B, C, H, W)`` and ``log|det|`` repeated ``(B,)``."""
+        _check_images(h, self.channels, type(self).__name__)
+        z = F.conv2d(h, self.weight, self.bias, padding=self.padding)
+        return z, self.log_abs_det(*h.shape[-2:]).expand(h.shape[0])
+
+    def inverse(self, z: torch.Tensor, exact: bool = True) -> torch.Tensor:
+        _check_images(z, self.channels, type(self).__name__)
+        flat = (z - self.bias.view(1, -1, 1, 1)).flatten(1)
+        return torch.linalg.solve(self.matrix(*z.shape[-2:]), flat.T).T.view_as(z)
+
+
+class SelfNormConv2d(ExactConv2d):
+    """Convolution with a learned inverse convolution ``R`` (same kernel size).
+
+    The log-det gradient ``d log|det T_W| / dW`` is approximated by ``flip(R) * m``, where
+    ``T_W`` is the convolution's matrix and ``m[o, i, u, v]`` counts the positions at which
+    kernel tap ``(u, v)`` connects two pixels inside the image (zero padding drops the rest).
+    """
+
+    def __init__(
+        self, channels: int, kernel_size: int = 3, init_noise: float = 0.01, generator: torch.Generator | None = None
+    ) -> None:
+        super().__init__(channels, kernel_size, init_noise, generator)
+        # W is near the identity kernel, whose inverse is itself: start R there
+        self.inverse_weight = nn.Parameter(flip_kernel(self.weight.detach()).clone())
+
+    def tap_counts(self, height: int, width: int) -> torch.Tensor:
+        """``m``: for each kernel tap, the number of output pixels whose input pixel lies inside."""
+        ones_in = self.weight.new_ones(1, self.channels, height, width)
+        ones_out = self.weight.new_ones(1, self.channels, height, width)
+        return torch.nn.grad.conv2d_weight(ones_in, self.weight.shape, ones_out, padding=self.padding)
+
+    def surrogate_log_abs_det(self, height: int, width: int) -> torch.Tensor:
+        grad = flip_kernel(self.inverse_weight.detach()) * self.tap_counts(height, width)
+        return gradient_only((self.weight * grad).sum())
+
+    def forward(self, h: torch.Tensor, exact: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_images(h, self.channels, type(self).__name__)
+        z = F.conv2d(h, self.weight, self.bias, padding=self.padding)
+        size = h.shape[-2:]
+        logdet = self.log_abs_det(*size) if exact else self.surrogate_log_abs_det(*size)
+        return z, logdet.expand(h.shape[0])
+
+    def inverse(self, z: torch.Tensor, exact: bool = False) -> torch.Tensor:
+        if exact:
+            return super().inverse(z)
+        _check_images(z, self.channels, type(self).__name__)
+        return F.conv2d(z - self.bias.view(1, -1, 1, 1), self.inverse_weight, padding=self.padding)
+
+    def reconstruction_loss(self, h: torch.Tensor) -> torch.Tensor:
+        """``mean_b ||h_b - R * (W * h_b)||^2`` with the input detached."""
+        h = h.detach()
+        rec = F.conv2d(F.conv2d(h, self.weight, padding=self.padding), self.inverse_weight, padding=self.padding)
+        return (h - rec).pow(2).flatten(1).sum(dim=1).mean()
+
+
+class SmoothLeakyReLU(nn.Module):
+    """Elementwise bijection ``f(x) = a x + (1 - a) softplus(x)``, slope between a and 1.
+
+    ``log|f'(x)| = log(a + (1 - a) sigmoid(x))``, summed over dimensions. The inverse has no
+    closed form; Newton's method converges fast because f is smooth, monotone and convex.
+    """
+
+    def __init__(self, alpha: float = 0.3) -> None:
+        super().__init__()
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+        self.alpha = alpha
+
+    def forward(self, h: torch.Tensor, exact: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        a = self.alpha
+        z = a * h + (1 - a) * F.softplus(h)
+        slope = a + (1 - a) * torch.sigmoid(h)
+        return z, slope.log().flatten(1).sum(dim=1)
+
+    def inverse(self, z: torch.Tensor, exact: bool = True, iterations: int = 50) -> torch.Tensor:
+        a = self.alpha
+        h = z.clone()
+        for _ in range(iterations):
+            value = a * h + (1 - a) * F.softplus(h) - z
+            h = h - value / (a + (1 - a) * torch.sigmoid(h))
+        return h

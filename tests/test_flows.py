@@ -1,0 +1,208 @@
+import math
+
+import pytest
+import torch
+
+from eqlib.data import TOY_DENSITIES, toy_density
+from eqlib.models import Flow, LogitDequantization, conv_flow, mlp_flow, standard_normal_log_prob
+from eqlib.nn import ExactConv2d, ExactLinear, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
+
+torch.set_default_dtype(torch.float32)
+
+
+def double_layer(layer):
+    return layer.double()
+
+
+def test_self_norm_linear_gradient_is_data_term_plus_r_transpose():
+    torch.manual_seed(0)
+    layer = SelfNormLinear(4).double()
+    with torch.no_grad():
+        layer.inverse_weight.add_(0.1 * torch.randn(4, 4, dtype=torch.float64))  # R is NOT W^-1 here
+    h = torch.randn(6, 4, dtype=torch.float64)
+    z, logdet = layer(h)
+    log_likelihood = (standard_normal_log_prob(z) + logdet).mean()
+    log_likelihood.backward()
+    # analytic: d/dW mean_b log N(W h_b + b) = -mean_b z_b h_b^T ; the log-det term gives R^T
+    expected = -(z.detach().T @ h) / len(h) + layer.inverse_weight.detach().T
+    assert torch.allclose(layer.weight.grad, expected, atol=1e-12)
+    assert layer.inverse_weight.grad is None, "the likelihood must not train R"
+    assert torch.all(logdet == 0), "the surrogate carries gradient only"
+
+
+def test_with_exact_inverse_the_self_norm_gradient_equals_the_exact_one():
+    torch.manual_seed(1)
+    snf, exact = SelfNormLinear(5).double(), ExactLinear(5).double()
+    with torch.no_grad():
+        exact.weight.copy_(torch.randn(5, 5, dtype=torch.float64) + 3 * torch.eye(5, dtype=torch.float64))
+        snf.weight.copy_(exact.weight)
+        snf.inverse_weight.copy_(torch.linalg.inv(exact.weight))
+    h = torch.randn(7, 5, dtype=torch.float64)
+    for layer in (snf, exact):
+        z, logdet = layer(h)
+        (standard_normal_log_prob(z) + logdet).mean().backward()
+    assert torch.allclose(snf.weight.grad, exact.weight.grad, atol=1e-10)
+
+
+def test_self_norm_conv_surrogate_matches_the_exact_conv_gradient_when_r_inverts_w():
+    """With a 1x1 kernel the convolution's inverse is again a convolution, so R can be exact."""
+    torch.manual_seed(2)
+    snf, exact = SelfNormConv2d(3, kernel_size=1).double(), ExactConv2d(3, kernel_size=1).double()
+    w = torch.randn(3, 3, dtype=torch.float64) + 2 * torch.eye(3, dtype=torch.float64)
+    with torch.no_grad():
+        exact.weight.copy_(w.view(3, 3, 1, 1))
+        snf.weight.copy_(exact.weight)
+        snf.inverse_weight.copy_(torch.linalg.inv(w).view(3, 3, 1, 1))
+    h = torch.randn(2, 3, 4, 4, dtype=torch.float64)
+    for layer in (snf, exact):
+        z, logdet = layer(h)
+        (standard_normal_log_prob(z) + logdet).mean().backward()
+    assert torch.allclose(snf.weight.grad, exact.weight.grad, atol=1e-10)
+
+
+def test_conv_surrogate_counts_taps_inside_the_image():
+    layer = SelfNormConv2d(1, kernel_size=3)
+    counts = layer.tap_counts(4, 5)[0, 0]
+    # centre tap sees all 20 pixels; a corner tap loses one row and one column
+    assert counts[1, 1] == 20 and counts[0, 0] == 3 * 4 and counts[0, 1] == 3 * 5
+
+
+def test_exact_conv_log_det_matches_its_dense_matrix():
+    torch.manual_seed(3)
+    layer = ExactConv2d(2, kernel_size=3, init_noise=0.5).double()
+    h = torch.randn(3, 2, 4, 4, dtype=torch.float64)
+    z, logdet = layer(h)
+    dense = layer.matrix(4, 4)
+    assert torch.allclose(z.flatten(1), h.flatten(1) @ dense.T + layer.bias.repeat_interleave(16), atol=1e-10)
+    assert torch.allclose(logdet, torch.linalg.slogdet(dense).logabsdet.expand(3))
+    assert torch.allclose(layer.inverse(z), h, atol=1e-8)
+
+
+@pytest.mark.parametrize("build", [lambda: SelfNormLinear(6), lambda: ExactLinear(6)])
+def test_linear_inverse_round_trips(build):
+    layer = build().double()
+    h = torch.randn(5, 6, dtype=torch.float64)
+    z, _ = layer(h)
+    assert torch.allclose(layer.inverse(z, exact=True), h, atol=1e-10)
+
+
+def test_reconstruction_loss_vanishes_at_the_exact_inverse_and_trains_r():
+    layer = SelfNormLinear(3).double()
+    h = torch.randn(8, 3, dtype=torch.float64)
+    assert float(layer.reconstruction_loss(h).detach()) < 1e-10 and layer.inverse_error() < 1e-6
+    with torch.no_grad():
+        layer.weight.add_(0.3 * torch.randn(3, 3, dtype=torch.float64))
+    assert layer.inverse_error() > 0.05
+    optimizer = torch.optim.Adam([layer.inverse_weight], lr=0.02)
+    for _ in range(1500):
+        optimizer.zero_grad()
+        layer.reconstruction_loss(torch.randn(32, 3, dtype=torch.float64)).backward()
+        optimizer.step()
+    assert layer.inverse_error() < 1e-3
+    z, _ = layer(h)
+    assert torch.allclose(layer.inverse(z), h, atol=1e-2)
+
+
+def test_smooth_leaky_relu_inverse_and_log_derivative():
+    act = SmoothLeakyReLU(0.3).double()
+    h = torch.linspace(-8, 8, 41, dtype=torch.float64).view(1, -1).requires_grad_()
+    z, logdet = act(h)
+    assert torch.allclose(act.inverse(z.detach()), h.detach(), atol=1e-10)
+    (grad,) = torch.autograd.grad(z.sum(), h)
+    assert torch.allclose(logdet, grad.log().sum(dim=1))
+
+
+def test_flow_log_prob_matches_change_of_variables_by_hand():
+    torch.manual_seed(4)
+    flow = mlp_flow(2, depth=2, self_normalizing=True, init_noise=0.5).double()
+    x = torch.randn(3, 2, dtype=torch.float64)
+    first, act, second = flow.layers
+    h1 = x @ first.weight.T + first.bias
+    a = 0.3 * h1 + 0.7 * torch.nn.functional.softplus(h1)
+    z = a @ second.weight.T + second.bias
+    log_det = (
+        torch.log(torch.abs(torch.det(first.weight)))
+        + torch.log(0.3 + 0.7 * torch.sigmoid(h1)).sum(1)
+        + torch.log(torch.abs(torch.det(second.weight)))
+    )
+    by_hand = -0.5 * (z**2).sum(1) - math.log(2 * math.pi) + log_det
+    assert torch.allclose(flow.log_prob(x), by_hand, atol=1e-10)
+    assert torch.allclose(flow.inverse(flow.transform(x)[0], exact=True), x, atol=1e-8)
+
+
+def test_flow_density_integrates_to_one_in_2d():
+    torch.manual_seed(5)
+    flow = mlp_flow(2, depth=2, self_normalizing=False, init_noise=0.3).double()
+    grid = torch.linspace(-25, 25, 801, dtype=torch.float64)
+    xx, yy = torch.meshgrid(grid, grid, indexing="ij")
+    with torch.no_grad():
+        density = flow.log_prob(torch.stack([xx.flatten(), yy.flatten()], 1)).exp()
+    cell = (grid[1] - grid[0]) ** 2
+    assert float(density.sum() * cell) == pytest.approx(1.0, abs=0.01)
+
+
+def test_training_loss_adds_reconstruction_and_trains_both_flows():
+    data = toy_density("eight_gaussians", 512, seed=0)
+    for snf in (False, True):
+        torch.manual_seed(0)
+        flow = mlp_flow(2, depth=3, self_normalizing=snf)
+        optimizer = torch.optim.Adam(flow.parameters(), lr=5e-3)
+        before = -float(flow.log_prob(data).mean())
+        for _ in range(150):
+            loss, metrics = flow.training_loss(data, recon_weight=1.0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        assert -float(flow.log_prob(data).mean()) < before - 0.5
+        assert ("recon" in metrics) and (metrics["recon"] > 0) == snf
+    assert flow.inverse_error() < 0.05
+
+
+def test_conv_flow_shapes_and_sampling():
+    flow = conv_flow(2, 6, depth=2, self_normalizing=True)
+    x = torch.randn(4, 2, 6, 6)
+    assert flow.log_prob(x).shape == (4,)
+    assert flow.sample(3).shape == (3, 2, 6, 6)
+    loss, _ = flow.training_loss(x)
+    loss.backward()
+
+
+def test_logit_dequantization_log_det_and_inverse():
+    deq = LogitDequantization()
+    x = torch.randint(0, 256, (3, 1, 2, 2), dtype=torch.uint8)
+    y, logdet = deq(x, generator=torch.Generator().manual_seed(0))
+    recovered = deq.inverse(y) * 256
+    assert torch.all((recovered >= x.float() - 1e-3) & (recovered <= x.float() + 1.0 + 1e-3))
+    # per pixel: d logit / dx = (1 - 2a) / (256 s (1 - s))
+    s = torch.sigmoid(y)
+    expected = (math.log(1 - 2e-6) - math.log(256) - torch.log(s * (1 - s))).flatten(1).sum(1)
+    assert torch.allclose(logdet, expected, atol=1e-3)
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        deq(torch.full((1, 2), 300.0))
+
+
+@pytest.mark.parametrize("name", sorted(TOY_DENSITIES))
+def test_toy_densities_are_deterministic_and_bounded(name):
+    a, b = toy_density(name, 500, seed=3), toy_density(name, 500, seed=3)
+    assert a.shape == (500, 2) and a.dtype == torch.float32 and torch.equal(a, b)
+    assert not torch.equal(a, toy_density(name, 500, seed=4))
+    assert a.abs().max() < 6
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match=r"inputs \(B, 3\)"):
+        SelfNormLinear(3)(torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="odd"):
+        SelfNormConv2d(2, kernel_size=2)
+    with pytest.raises(ValueError, match=r"\(B, 2, H, W\)"):
+        ExactConv2d(2)(torch.zeros(1, 3, 4, 4))
+    with pytest.raises(ValueError, match="alpha"):
+        SmoothLeakyReLU(1.5)
+    with pytest.raises(ValueError, match=r"Flow expects inputs \(B, 2\)"):
+        mlp_flow(2, 1, True).log_prob(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match="at least one layer"):
+        Flow([], (2,))
+    with pytest.raises(ValueError, match="unknown toy density"):
+        toy_density("spiral", 10)
+    with pytest.raises(ValueError, match="temperature"):
+        mlp_flow(2, 1, True).sample(4, temperature=-1)

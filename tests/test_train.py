@@ -1,0 +1,185 @@
+import math
+import os
+
+import pytest
+import torch
+from torch import nn
+
+from eqlib import train
+from eqlib.train import TensorBatches, TrainingDiverged, checkpoint_path, config_hash, fit, load_checkpoint, save_checkpoint
+
+
+def regression_problem(n: int = 64):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 3, generator=gen)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1
+    return x, y
+
+
+def mse(model, batch):
+    x, y = batch
+    loss = nn.functional.mse_loss(model(x), y)
+    return loss, {"rmse": loss.sqrt().item()}
+
+
+def fresh_model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Linear(3, 1)
+
+
+def test_fit_reduces_the_loss_and_logs_every_step():
+    x, y = regression_problem()
+    batches = TensorBatches(x, y, batch_size=16)
+    history = fit(fresh_model(), batches, mse, epochs=30, lr=0.05, progress=False)
+    assert len(history) == 30 * len(batches)
+    assert history[-1]["loss"] < 0.01 * history[0]["loss"]
+    assert set(history[0]) == {"epoch", "step", "loss", "rmse"}
+    assert [h["step"] for h in history] == list(range(len(history)))
+
+
+def test_fit_accepts_a_plain_iterable_of_batches():
+    x, y = regression_problem(8)
+    history = fit(fresh_model(), [(x, y)], lambda m, b: mse(m, b)[0], epochs=3, progress=False)
+    assert len(history) == 3
+
+
+def test_divergence_raises_a_clear_error():
+    x, y = regression_problem()
+    y[5] = float("nan")
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 0, step \d+.*learning rate"):
+        fit(fresh_model(), TensorBatches(x, y, batch_size=8, shuffle=False), mse, epochs=1, progress=False)
+
+
+def test_exploding_learning_rate_is_caught_before_nan_reaches_a_plot():
+    x, y = regression_problem()
+    model = fresh_model()
+    sgd = torch.optim.SGD(model.parameters(), lr=10.0)  # far beyond the stable step size
+    with pytest.raises(TrainingDiverged, match="loss became (inf|nan)"):
+        fit(model, TensorBatches(x, y, batch_size=8), mse, epochs=200, optimizer=sgd, progress=False)
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path):
+    x, y = regression_problem()
+    batches = TensorBatches(x, y, batch_size=16, seed=3)
+    straight = fresh_model()
+    fit(straight, batches, mse, epochs=4, lr=0.01, progress=False)
+
+    path = tmp_path / "run.pt"
+    interrupted = fresh_model()
+    fit(interrupted, batches, mse, epochs=2, lr=0.01, checkpoint=path, progress=False)
+    resumed = fresh_model(seed=99)  # different init: everything must come from the checkpoint
+    history = fit(resumed, batches, mse, epochs=4, lr=0.01, checkpoint=path, progress=False)
+    assert len(history) == 4 * len(batches)
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_complete_checkpoint_is_loaded_without_training(tmp_path):
+    x, y = regression_problem()
+    batches = TensorBatches(x, y, batch_size=16)
+    path = tmp_path / "done.pt"
+    trained = fresh_model()
+    first = fit(trained, batches, mse, epochs=2, checkpoint=path, progress=False)
+
+    def must_not_run(model, batch):
+        raise AssertionError("training ran although the checkpoint was complete")
+
+    loaded = fresh_model(seed=5)
+    again = fit(loaded, batches, must_not_run, epochs=2, checkpoint=path, progress=False)
+    assert again == first
+    assert torch.equal(loaded.weight, trained.weight)
+    assert not loaded.training
+
+
+def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, {"value": torch.tensor([1.0]), "epoch": 1})
+
+    def crash(obj, handle):
+        handle.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(train.torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"value": torch.tensor([2.0]), "epoch": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["epoch"] == 1, "the old checkpoint must survive a failed save"
+    assert os.listdir(tmp_path) == ["ckpt.pt"], "no temporary file may be left behind"
+
+
+def test_checkpoints_load_with_weights_only(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "c.pt", {"epoch": 3})
+    seen = {}
+    original = torch.load
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train.torch, "load", spy)
+    assert load_checkpoint(path) == {"epoch": 3}
+    assert seen.get("weights_only") is True
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_config_hash_is_order_independent_and_sensitive_to_values():
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+    with pytest.raises(ValueError, match="JSON values"):
+        config_hash({"model": nn.Linear(1, 1)})
+
+
+def test_checkpoint_path_is_keyed_by_the_config(tmp_path):
+    a = checkpoint_path("net", {"lr": 0.1}, root=tmp_path)
+    b = checkpoint_path("net", {"lr": 0.2}, root=tmp_path)
+    assert a.parent == tmp_path and a.suffix == ".pt" and a != b
+    with pytest.raises(ValueError, match="name must be"):
+        checkpoint_path("../escape", {}, root=tmp_path)
+
+
+def test_tensor_batches_cover_the_data_once_per_epoch_reproducibly():
+    x = torch.arange(10)
+    batches = TensorBatches(x, batch_size=4, seed=1)
+    assert len(batches) == math.ceil(10 / 4)
+    epoch0 = torch.cat([b[0] for b in batches(0)])
+    assert sorted(epoch0.tolist()) == list(range(10))
+    assert torch.equal(epoch0, torch.cat([b[0] for b in batches(0)]))
+    assert not torch.equal(epoch0, torch.cat([b[0] for b in batches(1)]))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {"batch_size": 2}, "at least one tensor"),
+        ((torch.zeros(3), torch.zeros(4)), {"batch_size": 2}, "same first dimension"),
+        ((torch.zeros(3),), {"batch_size": 0}, "batch_size"),
+    ],
+)
+def test_tensor_batches_bad_arguments(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TensorBatches(*args, **kwargs)
+
+
+def test_fit_rejects_negative_epochs():
+    with pytest.raises(ValueError, match="epochs"):
+        fit(fresh_model(), [], mse, epochs=-1, progress=False)
+
+
+def test_predict_matches_a_single_pass():
+    model = fresh_model()
+    x = torch.randn(50, 3)
+    with torch.no_grad():
+        expected = model(x)
+    assert torch.allclose(train.predict(model, x, batch_size=7), expected)
+    with pytest.raises(ValueError, match="empty"):
+        train.predict(model, x[:0])
+
+
+def test_fit_prints_a_static_summary_when_progress_is_on(tmp_path, capsys):
+    x, y = regression_problem(16)
+    path = tmp_path / "p.pt"
+    fit(fresh_model(), TensorBatches(x, y, batch_size=8), mse, epochs=1, checkpoint=path, desc="demo")
+    assert "demo: epochs 0-1 on cpu, 2 steps" in capsys.readouterr().out
+    fit(fresh_model(), TensorBatches(x, y, batch_size=8), mse, epochs=1, checkpoint=path, desc="demo")
+    assert "demo: loaded 1 trained epochs from checkpoint p.pt" in capsys.readouterr().out

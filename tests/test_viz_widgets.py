@@ -1,0 +1,66 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from eqlib.viz import feature_rows, image_grid, plot_history  # noqa: E402
+from eqlib.widgets import slider_explorer  # noqa: E402
+
+
+def test_image_grid_lays_out_images_with_titles():
+    fig = image_grid([torch.rand(1, 5, 5) for _ in range(5)], titles=list("abcde"), ncols=3)
+    axes = fig.get_axes()
+    assert len(axes) == 6 and [a.get_title() for a in axes[:5]] == list("abcde")
+    plt.close(fig)
+
+
+def test_image_grid_bad_inputs():
+    with pytest.raises(ValueError, match="at least one image"):
+        image_grid([])
+    with pytest.raises(ValueError, match="2 titles for 1 images"):
+        image_grid([torch.rand(4, 4)], titles=["a", "b"])
+    with pytest.raises(ValueError, match="single-channel image"):
+        image_grid([torch.rand(3, 4, 4)])
+
+
+def test_feature_rows_share_a_colour_scale_per_row_and_allow_gaps():
+    fig = feature_rows({"a": [torch.zeros(3, 3), torch.ones(3, 3)], "b": [torch.rand(3, 3), None]})
+    first = fig.get_axes()[0].images[0]
+    assert first.get_clim() == (0.0, 1.0)
+    assert len(fig.get_axes()[3].images) == 0
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no maps"):
+        feature_rows({"empty": [None]})
+
+
+def test_plot_history_draws_one_smoothed_line_per_run():
+    history = [{"loss": float(i)} for i in range(50)]
+    ax = plot_history({"a": history, "b": history[:10]}, smooth=5)
+    lines = ax.get_lines()
+    assert len(lines) == 2 and len(lines[0].get_xdata()) == 46
+    plt.close(ax.figure)
+
+
+def test_slider_explorer_renders_on_start_and_on_every_change():
+    calls = []
+
+    def render(k):
+        calls.append(k)
+        return None
+
+    box = slider_explorer(render, min=0, max=3, description="turns")
+    assert calls == [0]
+    assert box.slider.continuous_update is False
+    box.slider.value = 2
+    box.slider.value = 3
+    assert calls == [0, 2, 3]
+
+
+def test_slider_explorer_bad_ranges():
+    with pytest.raises(ValueError, match="empty"):
+        slider_explorer(lambda k: None, min=3, max=1)
+    with pytest.raises(ValueError, match="must lie in"):
+        slider_explorer(lambda k: None, min=0, max=3, value=5)
