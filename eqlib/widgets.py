@@ -13,27 +13,28 @@ import matplotlib.pyplot as plt
 
 
 def slider_explorer(
-    render: Callable[[int], plt.Figure | None],
+    render: Callable[[float], plt.Figure | None],
     *,
-    min: int,
-    max: int,
-    value: int | None = None,
-    step: int = 1,
+    min: float,
+    max: float,
+    value: float | None = None,
+    step: float = 1,
     description: str = "value",
 ) -> widgets.VBox:
-    """An integer slider above an output area that shows ``render(slider.value)``.
+    """A slider above an output area that shows ``render(slider.value)``.
 
-    The figure is redrawn when the slider is released (``continuous_update=False``).
-    Returns a ``VBox`` whose ``.slider`` and ``.output`` attributes give access to both parts.
+    Integer bounds and step give an ``IntSlider``, any float a ``FloatSlider``. The figure is
+    redrawn when the slider is released (``continuous_update=False``). Returns a ``VBox``
+    whose ``.slider`` and ``.output`` attributes give access to both parts.
     """
     if min > max:
         raise ValueError(f"slider range is empty: min={min} > max={max}")
     start = min if value is None else value
     if not min <= start <= max:
         raise ValueError(f"value must lie in [{min}, {max}], got {start}")
-    slider = widgets.IntSlider(
-        value=start, min=min, max=max, step=step, description=description, continuous_update=False
-    )
+    is_int = all(isinstance(v, int) for v in (min, max, step, start))
+    kind = widgets.IntSlider if is_int else widgets.FloatSlider
+    slider = kind(value=start, min=min, max=max, step=step, description=description, continuous_update=False)
     output = widgets.Output()
 
     def redraw(change: dict | None = None) -> None:

@@ -5,7 +5,7 @@ import torch
 
 from eqlib.data import TOY_DENSITIES, toy_density
 from eqlib.models import Flow, LogitDequantization, conv_flow, mlp_flow, standard_normal_log_prob
-from eqlib.nn import ExactConv2d, ExactLinear, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
+from eqlib.nn import ExactConv2d, ExactLinear, MonotoneTanhMixture, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
 
 torch.set_default_dtype(torch.float32)
 
@@ -206,3 +206,35 @@ def test_bad_inputs_raise_clear_errors():
         toy_density("spiral", 10)
     with pytest.raises(ValueError, match="temperature"):
         mlp_flow(2, 1, True).sample(4, temperature=-1)
+
+
+def test_tanh_mixture_is_invertible_with_the_right_log_derivative():
+    torch.manual_seed(6)
+    act = MonotoneTanhMixture(3, components=4).double()
+    with torch.no_grad():
+        act.raw_weight.normal_()  # make the soft steps matter
+        act.log_scale.normal_()
+    h = (4 * torch.randn(10, 3, dtype=torch.float64)).requires_grad_()
+    z, logdet = act(h)
+    assert torch.allclose(act.inverse(z.detach()), h.detach(), atol=1e-8)
+    slopes = torch.autograd.functional.jacobian(lambda t: act(t.view(1, 3))[0].view(3), h[0].detach())
+    assert torch.allclose(logdet[0], torch.diagonal(slopes).log().sum())
+
+
+def test_mlp_flow_rejects_unknown_activation():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        mlp_flow(2, 2, True, activation="relu")
+
+
+def test_reconstruction_errors_on_data_and_with_replaced_inverses():
+    torch.manual_seed(7)
+    flow = mlp_flow(3, depth=2, self_normalizing=True)
+    x = torch.randn(20, 3)
+    assert max(flow.reconstruction_errors(x)) < 1e-5  # R starts at the exact inverse
+    identity = [torch.eye(3), torch.eye(3)]
+    with torch.no_grad():
+        flow.layers[0].weight.mul_(2.0)
+    errors = flow.reconstruction_errors(x, inverse_weights=identity)
+    assert errors[0] == pytest.approx(1.0, abs=0.05)  # h - 2h
+    with pytest.raises(ValueError, match="inverse weights"):
+        flow.reconstruction_errors(x, inverse_weights=identity[:1])

@@ -64,3 +64,10 @@ def test_slider_explorer_bad_ranges():
         slider_explorer(lambda k: None, min=3, max=1)
     with pytest.raises(ValueError, match="must lie in"):
         slider_explorer(lambda k: None, min=0, max=3, value=5)
+
+
+def test_float_bounds_give_a_float_slider():
+    seen = []
+    box = slider_explorer(lambda t: seen.append(t), min=0.0, max=1.0, value=0.5, step=0.1)
+    box.slider.value = 0.8
+    assert type(box.slider).__name__ == "FloatSlider" and seen == [0.5, 0.8]

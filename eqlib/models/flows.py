@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from eqlib.nn.flows import ExactConv2d, ExactLinear, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
+from eqlib.nn.flows import ExactConv2d, ExactLinear, MonotoneTanhMixture, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -72,7 +72,7 @@ class Flow(nn.Module):
             h, ld = layer(h)
             logdet = logdet + ld
         nll = -(standard_normal_log_prob(h) + logdet).mean()
-        return nll + recon_weight * recon, {"recon": float(recon)}
+        return nll + recon_weight * recon, {"recon": float(recon.detach())}
 
     def inverse(self, z: torch.Tensor, exact: bool = False) -> torch.Tensor:
         """``z -> x`` through the learned inverses, or exact inverses when ``exact``."""
@@ -92,6 +92,27 @@ class Flow(nn.Module):
         z = temperature * torch.randn(n, *self.event_shape, generator=generator).to(device)
         return self.inverse(z, exact=exact)
 
+    @torch.no_grad()
+    def reconstruction_errors(self, x: torch.Tensor, inverse_weights: Sequence[torch.Tensor] | None = None) -> list[float]:
+        """Relative error ``||h - R W h|| / ||h||`` of each self-normalizing linear layer on the data ``x``.
+
+        ``h`` is each layer's input as ``x`` flows through. ``inverse_weights`` replaces the
+        layers' R (e.g. by their initial values) to ask how well those would invert.
+        """
+        self._check(x)
+        layers = self.self_normalizing
+        if inverse_weights is not None and len(inverse_weights) != len(layers):
+            raise ValueError(f"got {len(inverse_weights)} inverse weights for {len(layers)} self-normalizing layers")
+        errors, h = [], x
+        for layer in self.layers:
+            if layer in layers:
+                index = layers.index(layer)
+                R = layer.inverse_weight if inverse_weights is None else inverse_weights[index]
+                rec = (h @ layer.weight.T) @ R.T
+                errors.append(float((h - rec).norm() / h.norm().clamp_min(1e-12)))
+            h, _ = layer(h, exact=False)
+        return errors
+
     def inverse_error(self) -> float:
         """Largest ``||R W - I||_F / sqrt(D)`` over self-normalizing linear layers (0 if none)."""
         errors = [layer.inverse_error() for layer in self.self_normalizing if hasattr(layer, "inverse_error")]
@@ -99,18 +120,31 @@ class Flow(nn.Module):
 
 
 def mlp_flow(
-    dim: int, depth: int, self_normalizing: bool, alpha: float = 0.3, seed: int = 0, init_noise: float = 0.01
+    dim: int,
+    depth: int,
+    self_normalizing: bool,
+    activation: str = "smooth_leaky_relu",
+    alpha: float = 0.3,
+    seed: int = 0,
+    init_noise: float = 0.01,
 ) -> Flow:
-    """``depth`` linear layers with smooth leaky ReLUs between them, on vectors ``(B, dim)``."""
+    """``depth`` linear layers with elementwise bijections between them, on vectors ``(B, dim)``.
+
+    ``activation``: ``"smooth_leaky_relu"`` (fixed, as in the paper's MNIST flows) or
+    ``"tanh_mixture"`` (learnable, for multimodal low-dimensional densities).
+    """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
+    activations = {"smooth_leaky_relu": lambda: SmoothLeakyReLU(alpha), "tanh_mixture": lambda: MonotoneTanhMixture(dim)}
+    if activation not in activations:
+        raise ValueError(f"activation must be one of {sorted(activations)}, got {activation!r}")
     generator = torch.Generator().manual_seed(seed)
     linear = SelfNormLinear if self_normalizing else ExactLinear
     layers: list[nn.Module] = []
     for i in range(depth):
         layers.append(linear(dim, init_noise=init_noise, generator=generator))
         if i + 1 < depth:
-            layers.append(SmoothLeakyReLU(alpha))
+            layers.append(activations[activation]())
     return Flow(layers, (dim,))
 
 

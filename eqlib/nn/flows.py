@@ -222,3 +222,51 @@ class SmoothLeakyReLU(nn.Module):
             value = a * h + (1 - a) * F.softplus(h) - z
             h = h - value / (a + (1 - a) * torch.sigmoid(h))
         return h
+
+
+class MonotoneTanhMixture(nn.Module):
+    """Learnable elementwise bijection ``f(x) = a x + sum_k w_k tanh(s_k (x - c_k))`` per dimension.
+
+    With ``a, w_k, s_k > 0`` (softplus / exp parametrisation) the slope
+    ``f'(x) = a + sum_k w_k s_k sech^2(s_k (x - c_k)) >= a`` is positive, so f is invertible;
+    each tanh is a soft step, so f can stretch or squeeze several intervals of the line and a
+    stack of these with linear layers can model multimodal densities. Inverted by bisection.
+    """
+
+    def __init__(self, dim: int, components: int = 8, span: float = 3.0) -> None:
+        super().__init__()
+        if dim <= 0 or components <= 0:
+            raise ValueError(f"dim and components must be positive, got {dim}, {components}")
+        self.dim = dim
+        self.raw_slope = nn.Parameter(torch.zeros(dim))
+        self.raw_weight = nn.Parameter(torch.full((dim, components), -3.0))
+        self.log_scale = nn.Parameter(torch.zeros(dim, components))
+        self.centre = nn.Parameter(torch.linspace(-span, span, components).repeat(dim, 1))
+
+    def _parts(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return F.softplus(self.raw_slope) + 1e-3, F.softplus(self.raw_weight), self.log_scale.exp()
+
+    def _value(self, h: torch.Tensor) -> torch.Tensor:
+        a, w, s = self._parts()
+        return a * h + (w * torch.tanh(s * (h.unsqueeze(-1) - self.centre))).sum(-1)
+
+    def forward(self, h: torch.Tensor, exact: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, dim) -> (B, dim)`` and ``sum_d log f'(h_d)`` ``(B,)``."""
+        _check_vectors(h, self.dim, type(self).__name__)
+        a, w, s = self._parts()
+        u = s * (h.unsqueeze(-1) - self.centre)
+        slope = a + (w * s * (1 - torch.tanh(u).pow(2))).sum(-1)
+        return self._value(h), slope.log().sum(dim=1)
+
+    @torch.no_grad()
+    def inverse(self, z: torch.Tensor, exact: bool = True, iterations: int = 60) -> torch.Tensor:
+        _check_vectors(z, self.dim, type(self).__name__)
+        a, w, _ = self._parts()
+        reach = w.sum(-1)  # |f(x) - a x| <= sum_k w_k
+        low, high = (z - reach) / a, (z + reach) / a
+        for _ in range(iterations):
+            mid = (low + high) / 2
+            above = self._value(mid) > z
+            high = torch.where(above, mid, high)
+            low = torch.where(above, low, mid)
+        return (low + high) / 2

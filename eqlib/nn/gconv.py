@@ -2,8 +2,9 @@
 
 Cohen & Welling, "Group Equivariant Convolutional Networks", ICML 2016 (arXiv 1602.07576).
 A C4 feature field has shape ``(B, C, 4, H, W)``: for every channel one spatial map per
-rotation r. Both layers build a bank of rotated filters and call one ``conv2d``, so they
-are as fast as a plain convolution with 4x the output channels.
+rotation r. Both layers build a bank of rotated filters and call one ``conv2d``; their cost
+is that of a plain convolution with 4x the output maps plus building the bank
+(``benchmarks/bench_gconv.py`` measures both).
 
 Lifting (image -> field), with cross-correlation ``*``:
     ``y_r = x * rot_r(W)``                                   (W: out x in x k x k)

@@ -1,0 +1,59 @@
+"""Timing helpers shared by benchmarks/ and notebooks: medians of repeated runs and log-log slopes.
+
+Timings are measurements, never test assertions: they depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+
+def median_seconds(step: Callable[[], None], repeats: int = 10, warmup: int = 2, device: torch.device | None = None) -> float:
+    """Median wall time of ``step()`` over ``repeats`` runs after ``warmup`` runs (CUDA-synchronised)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    sync = torch.cuda.synchronize if device is not None and device.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def loglog_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float:
+    """Least-squares slope of ``log(seconds)`` against ``log(sizes)``: the empirical exponent."""
+    if len(sizes) != len(seconds) or len(sizes) < 2:
+        raise ValueError("need at least two (size, seconds) pairs of equal length")
+    if min(sizes) <= 0 or min(seconds) <= 0:
+        raise ValueError("sizes and seconds must be positive")
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def flow_layer_step_time(
+    layer_cls: type[torch.nn.Module], dim: int, batch: int = 64, repeats: int = 5, device: torch.device | None = None
+) -> float:
+    """Median seconds of one training step (forward, log-det, reconstruction if any, backward) of one linear flow layer."""
+    device = device or torch.device("cpu")
+    torch.manual_seed(0)
+    layer = layer_cls(dim).to(device)
+    x = torch.randn(batch, dim, device=device)
+
+    def step() -> None:
+        layer.zero_grad(set_to_none=True)
+        z, logdet = layer(x)
+        loss = 0.5 * z.pow(2).sum(1).mean() - logdet.mean()
+        if hasattr(layer, "reconstruction_loss"):
+            loss = loss + layer.reconstruction_loss(x)
+        loss.backward()
+
+    return median_seconds(step, repeats=repeats, device=device)

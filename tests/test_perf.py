@@ -1,0 +1,31 @@
+import pytest
+import torch
+
+from eqlib.nn import ExactLinear, SelfNormLinear
+from eqlib.perf import flow_layer_step_time, loglog_slope, median_seconds
+
+
+def test_loglog_slope_recovers_a_power_law():
+    sizes = [10, 20, 40, 80]
+    assert loglog_slope(sizes, [3e-6 * s**3 for s in sizes]) == pytest.approx(3.0)
+    assert loglog_slope(sizes, [5e-4 * s**2 for s in sizes]) == pytest.approx(2.0)
+
+
+def test_loglog_slope_bad_inputs():
+    with pytest.raises(ValueError, match="at least two"):
+        loglog_slope([1], [1.0])
+    with pytest.raises(ValueError, match="positive"):
+        loglog_slope([1, 2], [0.0, 1.0])
+
+
+def test_median_seconds_runs_warmup_and_repeats():
+    calls = []
+    assert median_seconds(lambda: calls.append(1), repeats=3, warmup=2) >= 0
+    assert len(calls) == 5
+    with pytest.raises(ValueError, match="repeats"):
+        median_seconds(lambda: None, repeats=0)
+
+
+@pytest.mark.parametrize("layer", [ExactLinear, SelfNormLinear])
+def test_flow_layer_step_time_trains_one_step(layer):
+    assert flow_layer_step_time(layer, 8, batch=4, repeats=1, device=torch.device("cpu")) > 0
