@@ -44,8 +44,10 @@ def _same_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
     return F.conv2d(x, weight, bias, padding=pad)
 
 
-class C4LiftingConv2d(nn.Module):
-    """Lift images ``(B, in, H, W)`` to C4 fields ``(B, out, 4, H, W)`` (square H = W)."""
+class _C4Conv(nn.Module):
+    """Shared parts of the two C4 convolutions; ``group_axis`` says whether inputs carry one."""
+
+    group_axis: bool
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True, padding_mode: str = "zeros"
@@ -53,52 +55,47 @@ class C4LiftingConv2d(nn.Module):
         super().__init__()
         _check_conv_args(in_channels, out_channels, kernel_size, padding_mode)
         self.in_channels, self.out_channels, self.padding_mode = in_channels, out_channels, padding_mode
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        group = (4,) if self.group_axis else ()
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *group, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        nn.init.kaiming_uniform_(self.weight.view(out_channels, -1, kernel_size, kernel_size), a=math.sqrt(5))
+
+    def filter_bank(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rank = 5 if self.group_axis else 4
+        group_ok = not self.group_axis or x.shape[2] == 4
+        if x.dim() != rank or x.shape[1] != self.in_channels or not group_ok or x.shape[-1] != x.shape[-2]:
+            expected = f"(B, {self.in_channels}, 4, H, H)" if self.group_axis else f"(B, {self.in_channels}, H, H)"
+            kind = "square C4 fields" if self.group_axis else "square images"
+            raise ValueError(f"{type(self).__name__} expects {kind} {expected}, got shape {tuple(x.shape)}")
+        bias = None if self.bias is None else self.bias.repeat_interleave(4)
+        y = _same_conv(x.flatten(1, 2) if self.group_axis else x, self.filter_bank(), bias, self.padding_mode)
+        return y.view(x.shape[0], self.out_channels, 4, *y.shape[-2:])
+
+
+class C4LiftingConv2d(_C4Conv):
+    """Lift images ``(B, in, H, W)`` to C4 fields ``(B, out, 4, H, W)`` (square H = W)."""
+
+    group_axis = False
 
     def filter_bank(self) -> torch.Tensor:
         """The rotated filters ``(out * 4, in, k, k)``; row ``o * 4 + r`` is ``rot_r(W_o)``."""
         rotated = torch.stack([torch.rot90(self.weight, r, dims=(-2, -1)) for r in range(4)], dim=1)
         return rotated.reshape(self.out_channels * 4, self.in_channels, *self.weight.shape[-2:])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[-1] != x.shape[-2]:
-            raise ValueError(
-                f"C4LiftingConv2d expects square images (B, {self.in_channels}, H, H), got shape {tuple(x.shape)}"
-            )
-        bias = None if self.bias is None else self.bias.repeat_interleave(4)
-        y = _same_conv(x, self.filter_bank(), bias, self.padding_mode)
-        return y.view(x.shape[0], self.out_channels, 4, *y.shape[-2:])
 
-
-class C4GroupConv2d(nn.Module):
+class C4GroupConv2d(_C4Conv):
     """Convolve C4 fields ``(B, in, 4, H, W)`` into C4 fields ``(B, out, 4, H, W)``."""
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True, padding_mode: str = "zeros"
-    ) -> None:
-        super().__init__()
-        _check_conv_args(in_channels, out_channels, kernel_size, padding_mode)
-        self.in_channels, self.out_channels, self.padding_mode = in_channels, out_channels, padding_mode
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 4, kernel_size, kernel_size))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_uniform_(self.weight.view(out_channels, in_channels * 4, kernel_size, kernel_size), a=math.sqrt(5))
+    group_axis = True
 
     def filter_bank(self) -> torch.Tensor:
         """Filters ``(out * 4, in * 4, k, k)``: output rotation r sees ``rot_r`` of W rolled by r on the group axis."""
         rotated = [torch.rot90(torch.roll(self.weight, shifts=r, dims=2), r, dims=(-2, -1)) for r in range(4)]
         k = self.weight.shape[-1]
         return torch.stack(rotated, dim=1).reshape(self.out_channels * 4, self.in_channels * 4, k, k)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 5 or x.shape[1] != self.in_channels or x.shape[2] != 4 or x.shape[-1] != x.shape[-2]:
-            raise ValueError(
-                f"C4GroupConv2d expects square C4 fields (B, {self.in_channels}, 4, H, H), got shape {tuple(x.shape)}"
-            )
-        bias = None if self.bias is None else self.bias.repeat_interleave(4)
-        y = _same_conv(x.flatten(1, 2), self.filter_bank(), bias, self.padding_mode)
-        return y.view(x.shape[0], self.out_channels, 4, *y.shape[-2:])
 
 
 class C4BatchNorm(nn.BatchNorm3d):
