@@ -10,3 +10,10 @@ import tempfile
 os.environ.setdefault("EQLIB_FAST", "1")
 os.environ["EQLIB_CACHE"] = tempfile.mkdtemp(prefix="eqlib-test-cache-")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the session's private checkpoint folder."""
+    import shutil
+
+    shutil.rmtree(os.environ["EQLIB_CACHE"], ignore_errors=True)
