@@ -164,7 +164,7 @@ def fit(
         history, start_epoch = list(state["history"]), int(state["epoch"])
     if start_epoch >= epochs:
         model.eval()
-        if progress:
+        if progress and checkpoint is not None:
             print(f"{desc}: loaded {epochs} trained epochs from checkpoint {Path(checkpoint).name}")
         return history
 

@@ -183,3 +183,8 @@ def test_fit_prints_a_static_summary_when_progress_is_on(tmp_path, capsys):
     assert "demo: epochs 0-1 on cpu, 2 steps" in capsys.readouterr().out
     fit(fresh_model(), TensorBatches(x, y, batch_size=8), mse, epochs=1, checkpoint=path, desc="demo")
     assert "demo: loaded 1 trained epochs from checkpoint p.pt" in capsys.readouterr().out
+
+
+def test_zero_epochs_without_a_checkpoint_returns_an_empty_history():
+    x, y = regression_problem(4)
+    assert fit(fresh_model(), TensorBatches(x, y, batch_size=2), mse, epochs=0) == []

@@ -94,13 +94,13 @@ class Flow(nn.Module):
 
     @torch.no_grad()
     def reconstruction_errors(self, x: torch.Tensor, inverse_weights: Sequence[torch.Tensor] | None = None) -> list[float]:
-        """Relative error ``||h - R W h|| / ||h||`` of each self-normalizing linear layer on the data ``x``.
+        """Relative error ``||h - R W h|| / ||h||`` of each ``SelfNormLinear`` layer on the data ``x``.
 
         ``h`` is each layer's input as ``x`` flows through. ``inverse_weights`` replaces the
         layers' R (e.g. by their initial values) to ask how well those would invert.
         """
         self._check(x)
-        layers = self.self_normalizing
+        layers = [layer for layer in self.layers if isinstance(layer, SelfNormLinear)]
         if inverse_weights is not None and len(inverse_weights) != len(layers):
             raise ValueError(f"got {len(inverse_weights)} inverse weights for {len(layers)} self-normalizing layers")
         errors, h = [], x
