@@ -18,9 +18,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## make lab: open JupyterLab on notebooks/ with the suite's environment
+## make lab [LAB_ARGS="--no-browser --port 8890"]: open JupyterLab on notebooks/ with the suite's environment
+# (Jupyter refuses to run as root unless told; containers often run as root)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: unit tests, papermill runs (fast mode) and nbval on the committed notebooks
 test: $(STAMP)
