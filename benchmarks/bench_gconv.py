@@ -13,8 +13,6 @@ Usage: python benchmarks/bench_gconv.py [--repeats 20] [--batch 64] [--device au
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -22,22 +20,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from eqlib.nn import C4GroupConv2d, C4LiftingConv2d
+from eqlib.perf import median_seconds
 from eqlib.runtime import device as pick_device
 
 
-def median_seconds(step: Callable[[], torch.Tensor], repeats: int, dev: torch.device) -> float:
-    for _ in range(3):  # warm-up
-        step().sum().backward()
-    times = []
-    for _ in range(repeats):
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        step().sum().backward()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def forward_backward(layer_call: Callable[[], torch.Tensor]) -> Callable[[], None]:
+    return lambda: layer_call().sum().backward()
 
 
 def main() -> None:
@@ -63,12 +51,16 @@ def main() -> None:
         maps = [F.conv2d(image, torch.rot90(lift.weight, r, dims=(-2, -1)), padding=1) for r in range(4)]
         return torch.stack(maps, dim=2)
 
+    candidates = [
+        ("lifting", "plain Conv2d(1, 4C)", lambda: plain_lift(image)),
+        ("lifting", "C4LiftingConv2d (filter bank)", lambda: lift(image)),
+        ("lifting", "lifting as 4 conv2d calls", lift_loop),
+        ("group", "plain Conv2d(4C, 4C)", lambda: plain_group(field.flatten(1, 2))),
+        ("group", "C4GroupConv2d (filter bank)", lambda: gconv(field)),
+    ]
     rows = [
-        ("lifting", "plain Conv2d(1, 4C)", median_seconds(lambda: plain_lift(image), args.repeats, dev)),
-        ("lifting", "C4LiftingConv2d (filter bank)", median_seconds(lambda: lift(image), args.repeats, dev)),
-        ("lifting", "lifting as 4 conv2d calls", median_seconds(lift_loop, args.repeats, dev)),
-        ("group", "plain Conv2d(4C, 4C)", median_seconds(lambda: plain_group(field.flatten(1, 2)), args.repeats, dev)),
-        ("group", "C4GroupConv2d (filter bank)", median_seconds(lambda: gconv(field), args.repeats, dev)),
+        (kind, name, median_seconds(forward_backward(call), repeats=args.repeats, warmup=3, device=dev))
+        for kind, name, call in candidates
     ]
     baseline = {"lifting": rows[0][2], "group": rows[3][2]}
     print(f"forward+backward, batch {args.batch}, {args.size}x{args.size}, C={c}, device {dev}, median of {args.repeats}")
