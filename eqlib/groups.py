@@ -131,3 +131,31 @@ def invariance_error(
 ) -> float:
     """Worst relative change ``||f(g.x) - f(x)|| / ||f(x)||`` over ``elements``."""
     return equivariance_error(f, x, act_in, identity, elements)
+
+
+def rotate_each(x: torch.Tensor, turns: torch.Tensor, field: bool = False) -> torch.Tensor:
+    """Rotate sample b of ``x`` by ``turns[b]`` quarter turns (``rotate_field`` when ``field``)."""
+    if turns.shape != (x.shape[0],):
+        raise ValueError(f"need one turn per sample: turns {tuple(turns.shape)} for batch {x.shape[0]}")
+    act = rotate_field if field else rotate
+    out = torch.empty_like(x)
+    for k in C4:
+        chosen = (turns % 4 == k).to(x.device)
+        if chosen.any():
+            out[chosen] = act(x[chosen], k)
+    return out
+
+
+def shift_each(x: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """Cyclically translate sample b of ``x (B, ..., H, W)`` by ``offsets[b] = (dy, dx)``."""
+    _require_spatial(x, "shift_each", min_dims=3)
+    if offsets.shape != (x.shape[0], 2):
+        raise ValueError(f"need offsets (B, 2) for batch {x.shape[0]}, got {tuple(offsets.shape)}")
+    height, width = x.shape[-2:]
+    offsets = offsets.to(x.device)
+    rows = (torch.arange(height, device=x.device) - offsets[:, :1]) % height  # (B, H)
+    cols = (torch.arange(width, device=x.device) - offsets[:, 1:]) % width  # (B, W)
+    flat = x.reshape(x.shape[0], -1, height, width)
+    batch = torch.arange(x.shape[0], device=x.device)[:, None, None]
+    moved = flat[batch, :, rows[:, :, None], cols[:, None, :]]  # (B, H, W, rest)
+    return moved.permute(0, 3, 1, 2).reshape(x.shape)
