@@ -10,7 +10,7 @@ layer trains with (exact, or the self-normalizing surrogate plus reconstruction 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -105,11 +105,9 @@ class Flow(nn.Module):
             raise ValueError(f"got {len(inverse_weights)} inverse weights for {len(layers)} self-normalizing layers")
         errors, h = [], x
         for layer in self.layers:
-            if layer in layers:
-                index = layers.index(layer)
-                R = layer.inverse_weight if inverse_weights is None else inverse_weights[index]
-                rec = (h @ layer.weight.T) @ R.T
-                errors.append(float((h - rec).norm() / h.norm().clamp_min(1e-12)))
+            if isinstance(layer, SelfNormLinear):
+                R = None if inverse_weights is None else inverse_weights[len(errors)]
+                errors.append(float((h - layer.reconstruct(h, R)).norm() / h.norm().clamp_min(1e-12)))
             h, _ = layer(h, exact=False)
         return errors
 
@@ -117,6 +115,18 @@ class Flow(nn.Module):
         """Largest ``||R W - I||_F / sqrt(D)`` over self-normalizing linear layers (0 if none)."""
         errors = [layer.inverse_error() for layer in self.self_normalizing if hasattr(layer, "inverse_error")]
         return max(errors, default=0.0)
+
+
+def _interleave(make_layer: Callable[[], nn.Module], make_activation: Callable[[], nn.Module], depth: int) -> list[nn.Module]:
+    """``depth`` invertible layers with an elementwise bijection between each two."""
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        layers.append(make_layer())
+        if i + 1 < depth:
+            layers.append(make_activation())
+    return layers
 
 
 def mlp_flow(
@@ -133,34 +143,21 @@ def mlp_flow(
     ``activation``: ``"smooth_leaky_relu"`` (fixed, as in the paper's MNIST flows) or
     ``"tanh_mixture"`` (learnable, for multimodal low-dimensional densities).
     """
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
     activations = {"smooth_leaky_relu": lambda: SmoothLeakyReLU(alpha), "tanh_mixture": lambda: MonotoneTanhMixture(dim)}
     if activation not in activations:
         raise ValueError(f"activation must be one of {sorted(activations)}, got {activation!r}")
     generator = torch.Generator().manual_seed(seed)
     linear = SelfNormLinear if self_normalizing else ExactLinear
-    layers: list[nn.Module] = []
-    for i in range(depth):
-        layers.append(linear(dim, init_noise=init_noise, generator=generator))
-        if i + 1 < depth:
-            layers.append(activations[activation]())
-    return Flow(layers, (dim,))
+    return Flow(_interleave(lambda: linear(dim, init_noise=init_noise, generator=generator), activations[activation], depth), (dim,))
 
 
 def conv_flow(
     channels: int, size: int, depth: int, self_normalizing: bool, kernel_size: int = 3, alpha: float = 0.3, seed: int = 0
 ) -> Flow:
     """``depth`` channel-preserving convolutions with smooth leaky ReLUs, on images ``(B, C, size, size)``."""
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
     generator = torch.Generator().manual_seed(seed)
     conv = SelfNormConv2d if self_normalizing else ExactConv2d
-    layers: list[nn.Module] = []
-    for i in range(depth):
-        layers.append(conv(channels, kernel_size, generator=generator))
-        if i + 1 < depth:
-            layers.append(SmoothLeakyReLU(alpha))
+    layers = _interleave(lambda: conv(channels, kernel_size, generator=generator), lambda: SmoothLeakyReLU(alpha), depth)
     return Flow(layers, (channels, size, size))
 
 

@@ -91,10 +91,15 @@ class SelfNormLinear(ExactLinear):
         _check_vectors(z, self.dim, type(self).__name__)
         return F.linear(z - self.bias, self.inverse_weight)
 
+    def reconstruct(self, h: torch.Tensor, inverse_weight: torch.Tensor | None = None) -> torch.Tensor:
+        """``R W h`` for inputs ``(B, D)``; ``inverse_weight`` stands in for R if given."""
+        R = self.inverse_weight if inverse_weight is None else inverse_weight
+        return F.linear(F.linear(h, self.weight), R)
+
     def reconstruction_loss(self, h: torch.Tensor) -> torch.Tensor:
         """``mean_b ||h_b - R W h_b||^2`` with the input detached (gradients reach W and R)."""
         h = h.detach()
-        return (h - F.linear(F.linear(h, self.weight), self.inverse_weight)).pow(2).sum(dim=1).mean()
+        return (h - self.reconstruct(h)).pow(2).sum(dim=1).mean()
 
     def inverse_error(self) -> float:
         """``||R W - I||_F / sqrt(D)``: 0 when R is the exact inverse."""
