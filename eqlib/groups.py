@@ -76,11 +76,7 @@ def random_rotations(
     """
     _require_spatial(x, "random_rotations", min_dims=3)
     turns = torch.randint(0, 4, (x.shape[0],), generator=generator)
-    out = torch.empty_like(x)
-    for k in C4:
-        chosen = turns == k
-        out[chosen] = rotate(x[chosen], k)
-    return out, turns
+    return rotate_each(x, turns), turns
 
 
 def equivariance_errors(
