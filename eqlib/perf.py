@@ -44,9 +44,9 @@ def flow_layer_step_time(
 ) -> float:
     """Median seconds of one training step (forward, log-det, reconstruction if any, backward) of one linear flow layer."""
     device = device or torch.device("cpu")
-    torch.manual_seed(0)
-    layer = layer_cls(dim).to(device)
-    x = torch.randn(batch, dim, device=device)
+    generator = torch.Generator().manual_seed(0)  # local: timing must not reset the caller's random state
+    layer = layer_cls(dim, generator=generator).to(device)
+    x = torch.randn(batch, dim, generator=generator).to(device)
 
     def step() -> None:
         layer.zero_grad(set_to_none=True)

@@ -29,3 +29,11 @@ def test_median_seconds_runs_warmup_and_repeats():
 @pytest.mark.parametrize("layer", [ExactLinear, SelfNormLinear])
 def test_flow_layer_step_time_trains_one_step(layer):
     assert flow_layer_step_time(layer, 8, batch=4, repeats=1, device=torch.device("cpu")) > 0
+
+
+def test_flow_layer_step_time_leaves_the_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    flow_layer_step_time(ExactLinear, 4, batch=2, repeats=1)
+    assert torch.equal(torch.rand(3), expected)
