@@ -63,7 +63,9 @@ def main() -> None:
         for kind, name, call in candidates
     ]
     baseline = {"lifting": rows[0][2], "group": rows[3][2]}
-    print(f"forward+backward, batch {args.batch}, {args.size}x{args.size}, C={c}, device {dev}, median of {args.repeats}")
+    print(
+        f"forward+backward, batch {args.batch}, {args.size}x{args.size}, C={c}, device {dev}, median of {args.repeats}"
+    )
     print(f"{'layer':8s} {'implementation':32s} {'median ms':>10s} {'x plain':>8s}")
     for kind, name, seconds in rows:
         print(f"{kind:8s} {name:32s} {1e3 * seconds:10.2f} {seconds / baseline[kind]:8.2f}")

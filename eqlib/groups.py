@@ -25,7 +25,9 @@ def _require_spatial(x: torch.Tensor, name: str, min_dims: int = 2) -> None:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} expects a torch.Tensor, got {type(x).__name__}")
     if x.dim() < min_dims:
-        raise ValueError(f"{name} expects a tensor with at least {min_dims} dims (..., H, W), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} expects a tensor with at least {min_dims} dims (..., H, W), got shape {tuple(x.shape)}"
+        )
 
 
 def rotate(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -67,9 +69,7 @@ def identity(y: torch.Tensor, _element: Any = None) -> torch.Tensor:
     return y
 
 
-def random_rotations(
-    x: torch.Tensor, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
+def random_rotations(x: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotate each image of a batch ``(B, ..., H, W)`` by its own random multiple of 90 degrees.
 
     Returns the rotated batch and the quarter turns ``(B,)`` int64 that were applied.

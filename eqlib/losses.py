@@ -14,7 +14,9 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> tor
         ``loss = mean_i -log( exp(s_{i,k(i)} / t) / sum_{j != i} exp(s_ij / t) )`` over all 2B rows.
     """
     if z1.dim() != 2 or z1.shape != z2.shape:
-        raise ValueError(f"nt_xent expects two (B, D) tensors of the same shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
+        raise ValueError(
+            f"nt_xent expects two (B, D) tensors of the same shape, got {tuple(z1.shape)} and {tuple(z2.shape)}"
+        )
     if z1.shape[0] < 2:
         raise ValueError("nt_xent needs a batch of at least 2 pairs (negatives come from the batch)")
     if temperature <= 0:

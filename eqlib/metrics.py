@@ -12,7 +12,9 @@ from sklearn.preprocessing import StandardScaler
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of rows of ``logits (N, K)`` whose argmax equals ``labels (N,)``."""
     if logits.dim() != 2 or labels.dim() != 1 or logits.shape[0] != labels.shape[0]:
-        raise ValueError(f"accuracy expects logits (N, K) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"accuracy expects logits (N, K) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
     if logits.shape[0] == 0:
         raise ValueError("accuracy of an empty batch is undefined")
     return float((logits.argmax(dim=1) == labels).float().mean())

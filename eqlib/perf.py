@@ -13,7 +13,9 @@ import numpy as np
 import torch
 
 
-def median_seconds(step: Callable[[], None], repeats: int = 10, warmup: int = 2, device: torch.device | None = None) -> float:
+def median_seconds(
+    step: Callable[[], None], repeats: int = 10, warmup: int = 2, device: torch.device | None = None
+) -> float:
     """Median wall time of ``step()`` over ``repeats`` runs after ``warmup`` runs (CUDA-synchronised)."""
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")

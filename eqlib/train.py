@@ -188,14 +188,21 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                history.append({"epoch": epoch, "step": step, "loss": value, **{k: float(v) for k, v in metrics.items()}})
+                history.append(
+                    {"epoch": epoch, "step": step, "loss": value, **{k: float(v) for k, v in metrics.items()}}
+                )
                 step += 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)
             if checkpoint is not None:
                 save_checkpoint(
                     checkpoint,
-                    {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1, "history": history},
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "epoch": epoch + 1,
+                        "history": history,
+                    },
                 )
     finally:
         bar.close()
@@ -210,10 +217,16 @@ def fit(
 
 @torch.no_grad()
 def predict(
-    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 512, device: torch.device | None = None
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    batch_size: int = 512,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
     """Apply ``fn`` to ``x`` in batches without gradients; the result is concatenated on the CPU."""
     if x.shape[0] == 0:
         raise ValueError("predict got an empty input")
-    outs = [fn(x[i : i + batch_size].to(device) if device else x[i : i + batch_size]).cpu() for i in range(0, len(x), batch_size)]
+    outs = [
+        fn(x[i : i + batch_size].to(device) if device else x[i : i + batch_size]).cpu()
+        for i in range(0, len(x), batch_size)
+    ]
     return torch.cat(outs)

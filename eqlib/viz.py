@@ -32,7 +32,9 @@ def image_grid(
         raise ValueError(f"got {len(titles)} titles for {len(images)} images")
     ncols = ncols or len(images)
     nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
@@ -82,7 +84,10 @@ def feature_rows(
 
 
 def plot_history(
-    histories: Mapping[str, Sequence[Mapping[str, float]]], key: str = "loss", smooth: int = 20, ax: plt.Axes | None = None
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    key: str = "loss",
+    smooth: int = 20,
+    ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Learning curves: ``key`` against step for each named history, with a running mean over ``smooth`` steps."""
     if ax is None:

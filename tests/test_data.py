@@ -81,8 +81,8 @@ def test_download_from_a_local_file_url(tmp_path):
     folder = download_mnist(target, mirrors=(COMMITTED.as_uri() + "/",))
     assert sorted(p.name for p in folder.iterdir()) == sorted(MNIST_FILES)
     images, labels = load_mnist("test", root=folder)
-    reference, _ = load_mnist("test")
-    assert np.array_equal(images, reference)
+    reference_images, reference_labels = load_mnist("test")
+    assert np.array_equal(images, reference_images) and np.array_equal(labels, reference_labels)
 
 
 def test_download_skips_bad_mirrors_and_replaces_corrupt_files(mnist_copy, tmp_path):

@@ -116,7 +116,7 @@ def test_flow_log_prob_matches_change_of_variables_by_hand():
     torch.manual_seed(4)
     flow = mlp_flow(2, depth=2, self_normalizing=True, init_noise=0.5).double()
     x = torch.randn(3, 2, dtype=torch.float64)
-    first, act, second = flow.layers
+    first, _, second = flow.layers
     h1 = x @ first.weight.T + first.bias
     a = 0.3 * h1 + 0.7 * torch.nn.functional.softplus(h1)
     z = a @ second.weight.T + second.bias

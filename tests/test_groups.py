@@ -50,7 +50,7 @@ def test_equivariant_map_has_zero_error(images):
 
 def test_non_equivariant_map_has_a_large_error(images):
     ramp = torch.linspace(0, 3, 9).expand(9, 9)
-    position_dependent = lambda x: x * ramp  # noqa: E731
+    position_dependent = lambda x: x * ramp
     errors = groups.equivariance_errors(position_dependent, images, groups.rotate, groups.rotate, groups.C4)
     assert errors[0] == 0.0
     assert min(errors[k] for k in (1, 2, 3)) > 0.3

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from eqlib import groups
 from eqlib.losses import nt_xent
-from eqlib.models import GroupAxisView, HomomorphicSSL, P4CNN, PlainCNN, act_on_fields, act_on_images, sample_elements
+from eqlib.models import P4CNN, GroupAxisView, HomomorphicSSL, PlainCNN, act_on_fields, act_on_images, sample_elements
 
 GEN = torch.Generator().manual_seed(0)
 
@@ -31,8 +31,10 @@ def test_nt_xent_is_low_for_matching_views():
     assert float(nt_xent(z, z, 0.1)) < float(nt_xent(z, torch.randn(8, 4, generator=GEN), 0.1))
 
 
-@pytest.mark.parametrize(("args", "message"), [((torch.zeros(3, 2), torch.zeros(3, 3)), "same shape"),
-                                               ((torch.zeros(1, 2), torch.zeros(1, 2)), "at least 2")])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((torch.zeros(3, 2), torch.zeros(3, 3)), "same shape"), ((torch.zeros(1, 2), torch.zeros(1, 2)), "at least 2")],
+)
 def test_nt_xent_bad_inputs(args, message):
     with pytest.raises(ValueError, match=message):
         nt_xent(*args)
@@ -71,7 +73,9 @@ def test_homomorphic_and_augmentation_losses_agree_for_an_equivariant_backbone(w
     gen = torch.Generator().manual_seed(5)
     g1, g2 = sample_elements(8, 3, gen), sample_elements(8, 3, gen)
     with torch.no_grad():
-        assert float(model.homomorphic_loss(x, g1, g2)) == pytest.approx(float(model.augmentation_loss(x, g1, g2)), abs=1e-5)
+        assert float(model.homomorphic_loss(x, g1, g2)) == pytest.approx(
+            float(model.augmentation_loss(x, g1, g2)), abs=1e-5
+        )
 
 
 def test_losses_differ_without_equivariance():

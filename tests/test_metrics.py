@@ -31,7 +31,9 @@ def test_probe_flattens_structured_features():
     rng = np.random.default_rng(1)
     labels = rng.integers(0, 2, size=200)
     feats = torch.tensor(rng.normal(size=(200, 2, 3)) + labels[:, None, None] * 4.0)
-    assert linear_probe_accuracy(feats[:100], torch.tensor(labels[:100]), feats[100:], torch.tensor(labels[100:])) > 0.95
+    assert (
+        linear_probe_accuracy(feats[:100], torch.tensor(labels[:100]), feats[100:], torch.tensor(labels[100:])) > 0.95
+    )
 
 
 def test_probe_bad_inputs():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from eqlib import groups
-from eqlib.models import MLPNet, P4CNN, PlainCNN
+from eqlib.models import P4CNN, MLPNet, PlainCNN
 
 X = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
@@ -21,13 +21,13 @@ def test_shapes(model, feature_shape, embed_dim):
 def test_p4cnn_is_invariant_and_its_fibers_roll():
     model = P4CNN().eval()
     assert groups.invariance_error(model, X, groups.rotate, groups.C4) < 1e-5
-    roll = lambda f, k: torch.roll(f, k, dims=-1)  # noqa: E731
+    roll = lambda f, k: torch.roll(f, k, dims=-1)
     assert groups.equivariance_error(model.fibers, X, groups.rotate, roll, groups.C4) < 1e-5
 
 
 def test_plain_cnn_is_shift_equivariant_on_the_pooling_grid_only():
     model = PlainCNN().eval()
-    coarse = lambda y, s: groups.shift(y, (s[0] // 4, s[1] // 4))  # noqa: E731
+    coarse = lambda y, s: groups.shift(y, (s[0] // 4, s[1] // 4))
     assert groups.equivariance_error(model.features, X, groups.shift, coarse, [(4, 0), (8, -12)]) < 1e-5
     assert groups.equivariance_error(model.features, X, groups.rotate, groups.rotate, groups.C4) > 0.05
 

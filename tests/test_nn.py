@@ -31,13 +31,13 @@ def test_group_conv_is_not_equivariant_without_the_group_roll():
     """Sanity check that the test above can fail: rotating filters without rolling the group axis breaks it."""
     layer = C4GroupConv2d(2, 3, 3)
     y = torch.randn(2, 2, 4, 8, 8, generator=GEN)
-    spatial_only = lambda f, k: groups.rotate(f, k)  # noqa: E731
+    spatial_only = lambda f, k: groups.rotate(f, k)
     assert groups.equivariance_error(layer, y, spatial_only, spatial_only, groups.C4) > 0.1
 
 
 def test_circular_padding_gives_exact_shift_equivariance():
     lift, gconv = C4LiftingConv2d(1, 4, 3, padding_mode="circular"), C4GroupConv2d(4, 4, 3, padding_mode="circular")
-    net = lambda x: gconv(torch.relu(lift(x)))  # noqa: E731
+    net = lambda x: gconv(torch.relu(lift(x)))
     x = torch.randn(2, 1, 8, 8, generator=GEN)
     assert groups.equivariance_error(net, x, groups.shift, groups.shift, [(1, 0), (3, -2), (0, 5)]) < 1e-5
 

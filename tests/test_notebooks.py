@@ -60,7 +60,7 @@ def test_anatomy_headings(path):
     markdown = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
     assert re.match(r"#\s+\d\d\s+·", markdown), "the first cell is the title '# NN · Topic'"
     for heading in ("Learning goals", "Exercises", "Think!", "Summary", "References"):
-        assert re.search(rf"^##\s+.*{re.escape(heading)}", markdown, re.M), f"missing heading '{heading}'"
+        assert re.search(rf"^##\s+.*{re.escape(heading)}", markdown, re.MULTILINE), f"missing heading '{heading}'"
     assert "arXiv" in markdown and "Run time" in markdown
 
 
@@ -95,7 +95,7 @@ def test_no_installs_absolute_paths_or_unmarked_widgets(path):
     nb = load(path)
     for cell in code_cells(nb):
         text = source(cell)
-        assert not re.search(r"^\s*[!%]\s*pip", text, re.M), "no pip installs inside notebooks"
+        assert not re.search(r"^\s*[!%]\s*pip", text, re.MULTILINE), "no pip installs inside notebooks"
         assert not ABSOLUTE_PATH.search(text), f"absolute path in:\n{text}"
         assert "urlopen" not in text and "download_mnist" not in text, "no downloads at run time"
         if "_explorer(" in text and "def " not in text:

@@ -66,7 +66,9 @@ def test_seed_everything_rejects_bad_seeds(seed):
         runtime.seed_everything(seed)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("true", True), ("ON", True), ("0", False), ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("true", True), ("ON", True), ("0", False), ("", False), ("no", False)]
+)
 def test_fast_mode_reads_environment(monkeypatch, value, expected):
     monkeypatch.setenv("EQLIB_FAST", value)
     assert runtime.fast_mode() is expected

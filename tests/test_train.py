@@ -6,7 +6,15 @@ import torch
 from torch import nn
 
 from eqlib import train
-from eqlib.train import TensorBatches, TrainingDiverged, checkpoint_path, config_hash, fit, load_checkpoint, save_checkpoint
+from eqlib.train import (
+    TensorBatches,
+    TrainingDiverged,
+    checkpoint_path,
+    config_hash,
+    fit,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 def regression_problem(n: int = 64):

@@ -2,12 +2,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-from eqlib.viz import feature_rows, image_grid, plot_history  # noqa: E402
-from eqlib.widgets import slider_explorer  # noqa: E402
+from eqlib.viz import feature_rows, image_grid, plot_history
+from eqlib.widgets import slider_explorer
 
 
 def test_image_grid_lays_out_images_with_titles():
@@ -49,7 +49,6 @@ def test_slider_explorer_renders_on_start_and_on_every_change():
 
     def render(k):
         calls.append(k)
-        return None
 
     box = slider_explorer(render, min=0, max=3, description="turns")
     assert calls == [0]

@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from eqlib.nn.flows import ExactConv2d, ExactLinear, MonotoneTanhMixture, SelfNormConv2d, SelfNormLinear, SmoothLeakyReLU
+from eqlib.nn.flows import (
+    ExactConv2d,
+    ExactLinear,
+    MonotoneTanhMixture,
+    SelfNormConv2d,
+    SelfNormLinear,
+    SmoothLeakyReLU,
+)
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -93,7 +100,9 @@ class Flow(nn.Module):
         return self.inverse(z, exact=exact)
 
     @torch.no_grad()
-    def reconstruction_errors(self, x: torch.Tensor, inverse_weights: Sequence[torch.Tensor] | None = None) -> list[float]:
+    def reconstruction_errors(
+        self, x: torch.Tensor, inverse_weights: Sequence[torch.Tensor] | None = None
+    ) -> list[float]:
         """Relative error ``||h - R W h|| / ||h||`` of each ``SelfNormLinear`` layer on the data ``x``.
 
         ``h`` is each layer's input as ``x`` flows through. ``inverse_weights`` replaces the
@@ -117,7 +126,9 @@ class Flow(nn.Module):
         return max(errors, default=0.0)
 
 
-def _interleave(make_layer: Callable[[], nn.Module], make_activation: Callable[[], nn.Module], depth: int) -> list[nn.Module]:
+def _interleave(
+    make_layer: Callable[[], nn.Module], make_activation: Callable[[], nn.Module], depth: int
+) -> list[nn.Module]:
     """``depth`` invertible layers with an elementwise bijection between each two."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
@@ -143,21 +154,35 @@ def mlp_flow(
     ``activation``: ``"smooth_leaky_relu"`` (fixed, as in the paper's MNIST flows) or
     ``"tanh_mixture"`` (learnable, for multimodal low-dimensional densities).
     """
-    activations = {"smooth_leaky_relu": lambda: SmoothLeakyReLU(alpha), "tanh_mixture": lambda: MonotoneTanhMixture(dim)}
+    activations = {
+        "smooth_leaky_relu": lambda: SmoothLeakyReLU(alpha),
+        "tanh_mixture": lambda: MonotoneTanhMixture(dim),
+    }
     if activation not in activations:
         raise ValueError(f"activation must be one of {sorted(activations)}, got {activation!r}")
     generator = torch.Generator().manual_seed(seed)
     linear = SelfNormLinear if self_normalizing else ExactLinear
-    return Flow(_interleave(lambda: linear(dim, init_noise=init_noise, generator=generator), activations[activation], depth), (dim,))
+    return Flow(
+        _interleave(lambda: linear(dim, init_noise=init_noise, generator=generator), activations[activation], depth),
+        (dim,),
+    )
 
 
 def conv_flow(
-    channels: int, size: int, depth: int, self_normalizing: bool, kernel_size: int = 3, alpha: float = 0.3, seed: int = 0
+    channels: int,
+    size: int,
+    depth: int,
+    self_normalizing: bool,
+    kernel_size: int = 3,
+    alpha: float = 0.3,
+    seed: int = 0,
 ) -> Flow:
     """``depth`` channel-preserving convolutions with smooth leaky ReLUs, on images ``(B, C, size, size)``."""
     generator = torch.Generator().manual_seed(seed)
     conv = SelfNormConv2d if self_normalizing else ExactConv2d
-    layers = _interleave(lambda: conv(channels, kernel_size, generator=generator), lambda: SmoothLeakyReLU(alpha), depth)
+    layers = _interleave(
+        lambda: conv(channels, kernel_size, generator=generator), lambda: SmoothLeakyReLU(alpha), depth
+    )
     return Flow(layers, (channels, size, size))
 
 

@@ -20,7 +20,9 @@ from eqlib.losses import nt_xent
 Elements = tuple[torch.Tensor, torch.Tensor]  # turns (B,), cell shifts (B, 2)
 
 
-def sample_elements(batch: int, max_shift: int, generator: torch.Generator | None = None, rotations: bool = True) -> Elements:
+def sample_elements(
+    batch: int, max_shift: int, generator: torch.Generator | None = None, rotations: bool = True
+) -> Elements:
     """Random group elements per sample: quarter turns in C4 and cell shifts in [-max_shift, max_shift]^2."""
     if batch <= 0 or max_shift < 0:
         raise ValueError(f"need batch > 0 and max_shift >= 0, got {batch}, {max_shift}")

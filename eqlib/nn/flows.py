@@ -138,7 +138,9 @@ class ExactConv2d(nn.Module):
     def matrix(self, height: int, width: int) -> torch.Tensor:
         """The convolution as a dense ``(D, D)`` matrix acting on flattened ``(C, H, W)`` images."""
         dim = self.channels * height * width
-        basis = torch.eye(dim, dtype=self.weight.dtype, device=self.weight.device).view(dim, self.channels, height, width)
+        basis = torch.eye(dim, dtype=self.weight.dtype, device=self.weight.device).view(
+            dim, self.channels, height, width
+        )
         return F.conv2d(basis, self.weight, padding=self.padding).view(dim, dim).T
 
     def log_abs_det(self, height: int, width: int) -> torch.Tensor:
