@@ -6,7 +6,16 @@ import torch.nn.functional as F
 
 from eqlib import groups
 from eqlib.losses import nt_xent
-from eqlib.models import P4CNN, GroupAxisView, HomomorphicSSL, PlainCNN, act_on_fields, act_on_images, sample_elements
+from eqlib.models import (
+    P4CNN,
+    GroupAxisView,
+    HomomorphicSSL,
+    PlainCNN,
+    ScrambledFields,
+    act_on_fields,
+    act_on_images,
+    sample_elements,
+)
 
 GEN = torch.Generator().manual_seed(0)
 
@@ -86,6 +95,22 @@ def test_losses_differ_without_equivariance():
     g1, g2 = sample_elements(8, 3, gen), sample_elements(8, 3, gen)
     with torch.no_grad():
         assert abs(float(model.homomorphic_loss(x, g1, g2)) - float(model.augmentation_loss(x, g1, g2))) > 1e-3
+
+
+def test_scrambled_fields_keep_the_features_but_break_the_homomorphism():
+    torch.manual_seed(0)
+    backbone = P4CNN(widths=(2, 3, 4)).eval()
+    scrambled = ScrambledFields(backbone, seed=1)
+    x = torch.rand(3, 1, 28, 28, generator=GEN)
+    with torch.no_grad():
+        y, z = backbone.features(x), scrambled.features(x)
+        assert torch.equal(y.flatten(2).sort(dim=2).values, z.flatten(2).sort(dim=2).values)  # a pure permutation
+        assert torch.equal(z, scrambled.features(x))  # the same permutation every call
+        g = sample_elements(3, 2, torch.Generator().manual_seed(4))
+        error = (scrambled.features(act_on_images(x, g)) - act_on_fields(z, g)).abs().max()
+    assert error > 1e-2
+    with pytest.raises(ValueError, match="fields"):
+        ScrambledFields(PlainCNN()).features(x)
 
 
 def test_embedding_is_rotation_invariant_for_the_group_backbone():

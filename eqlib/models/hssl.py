@@ -60,6 +60,28 @@ class GroupAxisView(nn.Module):
         return maps.view(maps.shape[0], maps.shape[1] // 4, 4, *maps.shape[-2:])
 
 
+class ScrambledFields(nn.Module):
+    """The same backbone with its field coordinates ``(4, S, S)`` permuted by one fixed random permutation.
+
+    Nothing is lost (the permutation is invertible) but ``rho(g)`` no longer corresponds to
+    any transformation of the input: the "structure removed" control of the homomorphic loss.
+    """
+
+    def __init__(self, backbone: nn.Module, seed: int = 0) -> None:
+        super().__init__()
+        self.backbone, self.seed = backbone, seed
+        self.permutation: torch.Tensor | None = None
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.backbone.features(x)
+        if y.dim() != 5:
+            raise ValueError(f"ScrambledFields needs fields (B, C, G, S, S), got {tuple(y.shape)}")
+        size = y[0, 0].numel()
+        if self.permutation is None or self.permutation.numel() != size:
+            self.permutation = torch.randperm(size, generator=torch.Generator().manual_seed(self.seed))
+        return y.flatten(2)[:, :, self.permutation.to(y.device)].view_as(y)
+
+
 class HomomorphicSSL(nn.Module):
     """A backbone with a group axis, a projection head and the two SSL losses on it.
 
