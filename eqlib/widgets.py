@@ -49,3 +49,32 @@ def slider_explorer(
     box = widgets.VBox([slider, output])
     box.slider, box.output = slider, output
     return box
+
+
+def text_explorer(
+    render: Callable[[str], plt.Figure | None], *, value: str, description: str = "input"
+) -> widgets.VBox:
+    """A text box above an output area that shows ``render(text)`` when Enter is pressed or focus leaves.
+
+    A ``ValueError`` from ``render`` (input the render function rejects) is shown as a
+    message instead of a traceback. Returns a ``VBox`` with ``.text`` and ``.output``.
+    """
+    text = widgets.Text(value=value, description=description, continuous_update=False)
+    output = widgets.Output()
+
+    def redraw(change: dict | None = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            try:
+                fig = render(text.value)
+            except ValueError as error:
+                print(f"cannot show {text.value!r}: {error}")
+                return
+            if fig is not None:
+                plt.show()
+
+    text.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([text, output])
+    box.text, box.output = text, output
+    return box

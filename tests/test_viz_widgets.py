@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from eqlib.viz import feature_rows, image_grid, plot_history
-from eqlib.widgets import slider_explorer
+from eqlib.widgets import slider_explorer, text_explorer
 
 
 def test_image_grid_lays_out_images_with_titles():
@@ -70,3 +70,20 @@ def test_float_bounds_give_a_float_slider():
     box = slider_explorer(lambda t: seen.append(t), min=0.0, max=1.0, value=0.5, step=0.1)
     box.slider.value = 0.8
     assert type(box.slider).__name__ == "FloatSlider" and seen == [0.5, 0.8]
+
+
+def test_text_explorer_renders_each_submitted_text_and_reports_rejected_input(capsys):
+    seen = []
+
+    def render(text):
+        if not text.isalpha():
+            raise ValueError("letters only")
+        seen.append(text)
+
+    box = text_explorer(render, value="abc", description="sequence")
+    assert seen == ["abc"] and box.text.continuous_update is False
+    box.text.value = "abd"
+    assert seen == ["abc", "abd"]
+    box.text.value = "ab1"  # rejected: shown as a message, no exception escapes the callback
+    assert seen == ["abc", "abd"]
+    assert "letters only" in capsys.readouterr().out  # outside a kernel the output area prints to stdout
