@@ -1,4 +1,4 @@
-"""Metrics shared by notebooks and tests: accuracy and linear probes."""
+"""Metrics shared by notebooks and tests: accuracy, linear probes, AUROC and AUPRC."""
 
 from __future__ import annotations
 
@@ -50,3 +50,43 @@ def linear_probe_accuracy(
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
     probe.fit(xtr, ytr)
     return float(probe.score(xte, yte))
+
+
+def _binary_scores(
+    scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    s, y = np.asarray(scores, dtype=np.float64).ravel(), np.asarray(labels).ravel()
+    if s.shape != y.shape or s.size == 0:
+        raise ValueError(f"need one score per label, got {s.shape} scores and {y.shape} labels")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    if y.min() == y.max():
+        raise ValueError("AUROC and AUPRC need both positive and negative labels")
+    if not np.isfinite(s).all():
+        raise ValueError("scores contain NaN or inf")
+    return s, y.astype(np.int64)
+
+
+def auroc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
+    """Area under the ROC curve: the probability that a random positive outranks a random negative
+    (ties count one half), computed from average ranks (Mann-Whitney U)."""
+    s, y = _binary_scores(scores, labels)
+    from scipy.stats import rankdata
+
+    ranks = rankdata(s)
+    positives = y.sum()
+    negatives = y.size - positives
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def auprc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
+    """Area under the precision-recall curve as average precision, ``sum_k (R_k - R_{k-1}) P_k`` over
+    the distinct score thresholds (no interpolation). A random ranking scores the positive rate."""
+    s, y = _binary_scores(scores, labels)
+    order = np.argsort(-s, kind="mergesort")
+    s, y = s[order], y[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # thresholds at distinct scores
+    true_pos = np.cumsum(y)[last_of_tie]
+    precision = true_pos / (last_of_tie + 1)
+    recall = true_pos / y.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))

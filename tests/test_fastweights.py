@@ -3,7 +3,14 @@ import torch
 
 from eqlib.data import VOCABULARY, RetrievalBatches, decode, encode, parse_query, retrieval_batch, sequence_length
 from eqlib.models import RetrievalNet
-from eqlib.nn import FastWeightLSTMCell, FastWeightRNNCell, attention_scores, fast_weight_attention, fast_weight_update, memory_matrix
+from eqlib.nn import (
+    FastWeightLSTMCell,
+    FastWeightRNNCell,
+    attention_scores,
+    fast_weight_attention,
+    fast_weight_update,
+    memory_matrix,
+)
 
 GEN = torch.Generator().manual_seed(0)
 
@@ -81,7 +88,9 @@ def test_fast_weight_recurrence_equals_its_unrolled_attention_form():
     for t in range(steps):
         memory = fast_weight_update(memory, hs[:, t], decay, rate)
     by_matrix = torch.bmm(memory, query.unsqueeze(2)).squeeze(2)
-    by_loop = sum(rate * decay ** (steps - 1 - t) * (hs[:, t] * query).sum(1, keepdim=True) * hs[:, t] for t in range(steps))
+    by_loop = sum(
+        rate * decay ** (steps - 1 - t) * (hs[:, t] * query).sum(1, keepdim=True) * hs[:, t] for t in range(steps)
+    )
     torch.testing.assert_close(fast_weight_attention(hs, query, decay, rate), by_matrix)
     torch.testing.assert_close(by_loop, by_matrix)
     torch.testing.assert_close(memory_matrix(hs, decay, rate), memory)

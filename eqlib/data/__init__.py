@@ -1,22 +1,35 @@
 """Datasets: committed real data (MNIST) and deterministic generators."""
 
+from eqlib.data.icu import ICUData, load_icu_csv, save_icu_csv, synthetic_icu
 from eqlib.data.mnist import MNIST_FILES, CorruptDataError, download_mnist, load_mnist, mnist_tensors
-from eqlib.data.retrieval import VOCABULARY, RetrievalBatches, decode, encode, parse_query, retrieval_batch, sequence_length
+from eqlib.data.retrieval import (
+    VOCABULARY,
+    RetrievalBatches,
+    decode,
+    encode,
+    parse_query,
+    retrieval_batch,
+    sequence_length,
+)
 from eqlib.data.toy2d import TOY_DENSITIES, toy_density
 
 __all__ = [
-    "VOCABULARY",
-    "RetrievalBatches",
-    "decode",
-    "encode",
-    "parse_query",
-    "retrieval_batch",
-    "sequence_length",
     "MNIST_FILES",
     "TOY_DENSITIES",
+    "VOCABULARY",
     "CorruptDataError",
+    "ICUData",
+    "RetrievalBatches",
+    "decode",
     "download_mnist",
+    "encode",
+    "load_icu_csv",
     "load_mnist",
     "mnist_tensors",
+    "parse_query",
+    "retrieval_batch",
+    "save_icu_csv",
+    "sequence_length",
+    "synthetic_icu",
     "toy_density",
 ]

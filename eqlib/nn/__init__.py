@@ -1,4 +1,4 @@
-"""Layers: C4 group convolutions, exact / self-normalizing flow layers, fast-weight cells."""
+"""Layers: C4 group convolutions, exact / self-normalizing flow layers, fast-weight cells, GRU-D."""
 
 from eqlib.nn.fastweights import (
     FastWeightLSTMCell,
@@ -17,23 +17,26 @@ from eqlib.nn.flows import (
     SmoothLeakyReLU,
 )
 from eqlib.nn.gconv import C4BatchNorm, C4GroupConv2d, C4LiftingConv2d, c4_group_pool, c4_spatial_max_pool
+from eqlib.nn.grud import GRUDCell, decay_rate
 
 __all__ = [
-    "FastWeightLSTMCell",
-    "FastWeightRNNCell",
-    "attention_scores",
-    "fast_weight_attention",
-    "fast_weight_update",
-    "memory_matrix",
     "C4BatchNorm",
     "C4GroupConv2d",
     "C4LiftingConv2d",
     "ExactConv2d",
     "ExactLinear",
+    "FastWeightLSTMCell",
+    "FastWeightRNNCell",
+    "GRUDCell",
     "MonotoneTanhMixture",
     "SelfNormConv2d",
     "SelfNormLinear",
     "SmoothLeakyReLU",
+    "attention_scores",
     "c4_group_pool",
     "c4_spatial_max_pool",
+    "decay_rate",
+    "fast_weight_attention",
+    "fast_weight_update",
+    "memory_matrix",
 ]
