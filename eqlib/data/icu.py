@@ -10,8 +10,8 @@ most values missing, about 14% in-hospital deaths. Real data cannot be shipped h
 - each variable is measured with its own base rate (vitals often, labs rarely) and more
   often when the patient is sicker (informative missingness); the overall missing rate is
   calibrated to ``missing_rate``;
-- the outcome is a noisy logistic function of the late trajectory, calibrated to
-  ``positive_rate``.
+- the outcome depends on where the state lies over the last six hours along one fixed
+  direction, blurred by logistic noise and thresholded to give ``positive_rate``.
 
 The mapping from latents to variables is fixed (it does not depend on ``seed``), so data
 drawn with different seeds describe the same "hospital". ``load_icu_csv`` reads the same
