@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -71,8 +72,6 @@ def auroc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) 
     """Area under the ROC curve: the probability that a random positive outranks a random negative
     (ties count one half), computed from average ranks (Mann-Whitney U)."""
     s, y = _binary_scores(scores, labels)
-    from scipy.stats import rankdata
-
     ranks = rankdata(s)
     positives = y.sum()
     negatives = y.size - positives

@@ -12,6 +12,23 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 
+def _explorer(control: widgets.ValueWidget, render: Callable) -> widgets.VBox:
+    """``control`` above an output area that shows ``render(control.value)`` now and after every change."""
+    output = widgets.Output()
+
+    def redraw(change: dict | None = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            if render(control.value) is not None:
+                plt.show()
+
+    control.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([control, output])
+    box.output = output
+    return box
+
+
 def slider_explorer(
     render: Callable[[float], plt.Figure | None],
     *,
@@ -35,19 +52,8 @@ def slider_explorer(
     is_int = all(isinstance(v, int) for v in (min, max, step, start))
     kind = widgets.IntSlider if is_int else widgets.FloatSlider
     slider = kind(value=start, min=min, max=max, step=step, description=description, continuous_update=False)
-    output = widgets.Output()
-
-    def redraw(change: dict | None = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            fig = render(slider.value)
-            if fig is not None:
-                plt.show()
-
-    slider.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([slider, output])
-    box.slider, box.output = slider, output
+    box = _explorer(slider, render)
+    box.slider = slider
     return box
 
 
@@ -60,21 +66,14 @@ def text_explorer(
     message instead of a traceback. Returns a ``VBox`` with ``.text`` and ``.output``.
     """
     text = widgets.Text(value=value, description=description, continuous_update=False)
-    output = widgets.Output()
 
-    def redraw(change: dict | None = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            try:
-                fig = render(text.value)
-            except ValueError as error:
-                print(f"cannot show {text.value!r}: {error}")
-                return
-            if fig is not None:
-                plt.show()
+    def render_or_explain(value: str) -> plt.Figure | None:
+        try:
+            return render(value)
+        except ValueError as error:
+            print(f"cannot show {value!r}: {error}")
+            return None
 
-    text.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([text, output])
-    box.text, box.output = text, output
+    box = _explorer(text, render_or_explain)
+    box.text = text
     return box

@@ -28,6 +28,11 @@ def sequence_length(pairs: int) -> int:
     return 2 * pairs + 3
 
 
+def _check_pairs(pairs: int) -> None:
+    if not isinstance(pairs, int) or not 1 <= pairs <= len(LETTERS):
+        raise ValueError(f"pairs (K) must be an int between 1 and {len(LETTERS)} (distinct letter keys), got {pairs!r}")
+
+
 def retrieval_batch(
     n: int, pairs: int, seed: int | None = None, generator: torch.Generator | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,8 +44,7 @@ def retrieval_batch(
     Returns:
         tokens ``(n, 2K + 3)`` int64 in ``0..36`` and targets ``(n,)`` int64 in ``0..9``.
     """
-    if not isinstance(pairs, int) or not 1 <= pairs <= len(LETTERS):
-        raise ValueError(f"pairs (K) must be an int between 1 and {len(LETTERS)} (distinct letter keys), got {pairs!r}")
+    _check_pairs(pairs)
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if seed is not None and generator is not None:
@@ -68,7 +72,7 @@ class RetrievalBatches:
     def __init__(self, pairs: int, batch_size: int, steps: int, seed: int = 0) -> None:
         if not isinstance(steps, int) or steps <= 0:
             raise ValueError(f"steps per epoch must be a positive int, got {steps!r}")
-        retrieval_batch(1, pairs)  # validates pairs
+        _check_pairs(pairs)
         self.pairs, self.batch_size, self.steps, self.seed = pairs, batch_size, steps, seed
 
     def __len__(self) -> int:

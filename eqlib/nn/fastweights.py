@@ -37,6 +37,12 @@ def fast_weight_update(memory: torch.Tensor, h: torch.Tensor, decay: float, rate
     return decay * memory + rate * h.unsqueeze(2) * h.unsqueeze(1)
 
 
+def _recency(past: torch.Tensor, decay: float, rate: float) -> torch.Tensor:
+    """Write weights ``rate * decay^(T - tau)`` ``(T,)`` of the states ``past`` ``(B, T, H)``, oldest first."""
+    steps = past.shape[1]
+    return rate * decay ** torch.arange(steps - 1, -1, -1, dtype=past.dtype, device=past.device)
+
+
 def attention_scores(past: torch.Tensor, query: torch.Tensor, decay: float, rate: float) -> torch.Tensor:
     """Weights of the past states in the read-out: ``rate * decay^(T - tau) (h_tau . q)``, shape ``(B, T)``.
 
@@ -46,9 +52,7 @@ def attention_scores(past: torch.Tensor, query: torch.Tensor, decay: float, rate
     """
     if past.dim() != 3 or query.dim() != 2 or past.shape[0] != query.shape[0] or past.shape[2] != query.shape[1]:
         raise ValueError(f"expected past (B, T, H) and query (B, H), got {tuple(past.shape)} and {tuple(query.shape)}")
-    steps = past.shape[1]
-    recency = rate * decay ** torch.arange(steps - 1, -1, -1, dtype=past.dtype, device=past.device)
-    return torch.einsum("bth,bh->bt", past, query) * recency
+    return torch.einsum("bth,bh->bt", past, query) * _recency(past, decay, rate)
 
 
 def fast_weight_attention(past: torch.Tensor, query: torch.Tensor, decay: float, rate: float) -> torch.Tensor:
@@ -61,9 +65,7 @@ def memory_matrix(past: torch.Tensor, decay: float, rate: float) -> torch.Tensor
     """``A`` after writing the states ``past`` ``(B, T, H)`` into an empty memory: ``(B, H, H)``."""
     if past.dim() != 3:
         raise ValueError(f"expected past states (B, T, H), got {tuple(past.shape)}")
-    steps = past.shape[1]
-    weights = rate * decay ** torch.arange(steps - 1, -1, -1, dtype=past.dtype, device=past.device)
-    return torch.einsum("bt,bti,btj->bij", weights.expand(past.shape[0], steps), past, past)
+    return torch.einsum("t,bti,btj->bij", _recency(past, decay, rate), past, past)
 
 
 def _write(past: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
