@@ -78,6 +78,7 @@ def test_csv_round_trip_and_fractional_hours(tmp_path):
     [
         (lambda: synthetic_icu(0), "positive int"),
         (lambda: synthetic_icu(10, missing_rate=1.0), "missing_rate"),
+        (lambda: synthetic_icu(10, noise=-0.1), "noise"),
         (lambda: ICUData(torch.zeros(2, 3, 4), torch.zeros(2, 3), torch.zeros(2), list("abcd")), "share a shape"),
         (lambda: ICUData(torch.zeros(2, 3, 4), torch.zeros(2, 3, 4), torch.zeros(3), list("abcd")), "labels"),
         (lambda: auroc([0.1, 0.2], [1, 1]), "both positive and negative"),

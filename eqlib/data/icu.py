@@ -7,6 +7,8 @@ most values missing, about 14% in-hospital deaths. Real data cannot be shipped h
 - a latent state ``z_t`` (4 dims) per patient follows a mean-reverting walk towards a
   patient-specific level; patients who deteriorate drift away from it after an onset hour;
 - variables are noisy linear read-outs of ``z_t`` with their own units (offset and scale);
+  the measurement noise (``noise``, in latent units) is large, as for bedside labs, so a good
+  state estimate has to pool many measurements over variables and hours;
 - each variable is measured with its own base rate (vitals often, labs rarely) and more
   often when the patient is sicker (informative missingness); the overall missing rate is
   calibrated to ``missing_rate``;
@@ -125,6 +127,7 @@ def synthetic_icu(
     missing_rate: float = 0.8,
     positive_rate: float = 0.14,
     informative: float = 1.0,
+    noise: float = 0.6,
 ) -> ICUData:
     """``n`` synthetic ICU stays (see the module docstring), deterministic for a given seed.
 
@@ -132,11 +135,14 @@ def synthetic_icu(
         missing_rate: expected share of missing entries, in (0, 1).
         positive_rate: share of positive outcomes, in (0, 1).
         informative: how strongly sickness raises the measurement rate (0 = missing at random).
+        noise: standard deviation of the measurement noise in latent units (>= 0).
     """
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if not 0.0 < missing_rate < 1.0 or not 0.0 < positive_rate < 1.0:
         raise ValueError(f"missing_rate and positive_rate must lie in (0, 1), got {missing_rate}, {positive_rate}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
     if variables < 1 or hours < 2:
         raise ValueError(f"need at least 1 variable and 2 hours, got {variables}, {hours}")
     readout, offset, scale, base_logit, risk_direction = _structure(variables)
@@ -158,7 +164,7 @@ def synthetic_icu(
     latents = torch.stack(latents, dim=1)  # (n, hours, LATENT)
 
     clean = latents @ readout.T  # (n, hours, V) in latent units
-    values = offset + scale * (clean + 0.2 * torch.randn(clean.shape, generator=g))
+    values = offset + scale * (clean + noise * torch.randn(clean.shape, generator=g))
 
     sickness = latents.norm(dim=2, keepdim=True) - 1.0  # far from the healthy origin = sick
     logits = base_logit + informative * sickness
