@@ -1,19 +1,24 @@
-"""Plotting helpers (matplotlib) used across notebooks. Each returns the figure it drew."""
+"""Plotting helpers (matplotlib, and plotly where a figure should stay interactive without a kernel)
+used across notebooks. Each returns the figure it drew."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import plotly.graph_objects as go
 import torch
 
 
 def _to_image(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """``(H, W)`` or ``(1, H, W)`` -> ``(H, W)``; an RGB image ``(3, H, W)`` in [0, 1] -> ``(H, W, 3)``."""
     array = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
     array = np.squeeze(array)
+    if array.ndim == 3 and array.shape[0] == 3:
+        return np.clip(np.moveaxis(array, 0, -1), 0.0, 1.0)
     if array.ndim != 2:
-        raise ValueError(f"expected a single-channel image (H, W) or (1, H, W), got shape {array.shape}")
+        raise ValueError(f"expected a single-channel image (H, W), (1, H, W) or RGB (3, H, W), got shape {array.shape}")
     return array
 
 
@@ -25,7 +30,7 @@ def image_grid(
     size: float = 1.6,
     suptitle: str | None = None,
 ) -> plt.Figure:
-    """Show single-channel images ``(H, W)`` in a grid, one colour scale per image."""
+    """Show images ``(H, W)`` (one colour scale each) or RGB ``(3, H, W)`` in [0, 1] in a grid."""
     if len(images) == 0:
         raise ValueError("image_grid needs at least one image")
     if titles is not None and len(titles) != len(images):
@@ -103,3 +108,65 @@ def plot_history(
     ax.set_ylabel(key)
     ax.legend()
     return ax
+
+
+def capsule_traversal_figure(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    latent: torch.Tensor,
+    image: torch.Tensor,
+    shift: int,
+    unit: int,
+    offset: float,
+    unit_scale: torch.Tensor | None = None,
+) -> plt.Figure:
+    """The input, the decode of its capsules rolled by ``shift``, and that decode with one unit moved.
+
+    Args:
+        decode: latents ``(B, C, D)`` -> images ``(B, channels, H, W)`` in [0, 1].
+        latent: ``(C, D)`` capsules of one frame; ``image``: that frame ``(channels, H, W)``.
+        unit: flat index ``c * D + d`` of the unit to move, by ``offset`` times ``unit_scale[unit]``
+            (e.g. the unit's standard deviation over a data set; default 1).
+    """
+    if latent.dim() != 2:
+        raise ValueError(f"latent must be one frame's capsules (C, D), got {tuple(latent.shape)}")
+    if not 0 <= unit < latent.numel():
+        raise ValueError(f"unit must lie in [0, {latent.numel() - 1}], got {unit}")
+    rolled = torch.roll(latent, shifts=shift, dims=-1)
+    moved = rolled.clone().flatten()
+    moved[unit] += offset * (1.0 if unit_scale is None else float(unit_scale.flatten()[unit]))
+    with torch.no_grad():
+        decoded = decode(torch.stack([rolled, moved.view_as(latent)]))
+    capsule, position = divmod(unit, latent.shape[1])
+    return image_grid(
+        [image, decoded[0], decoded[1]],
+        titles=["input frame", f"capsules rolled by {shift}", f"+ unit {capsule}.{position} by {offset:+.1f}"],
+        size=2.0,
+    )
+
+
+def capsule_activations_plotly(t: torch.Tensor, title: str = "capsule activations") -> go.Figure:
+    """An interactive heatmap of one sequence's capsules ``(S, C, D)``, with a slider over the frames.
+
+    Rows are capsules, columns units; each capsule is scaled to unit length (as in the
+    equivariance error), so an equivariant representation shows its pattern rolling right by
+    one column per frame.
+    """
+    if t.dim() != 3:
+        raise ValueError(f"expected one sequence's capsules (S, C, D), got {tuple(t.shape)}")
+    unit = (t / t.norm(dim=-1, keepdim=True).clamp_min(1e-8)).detach().cpu().numpy()
+    low, high = float(unit.min()), float(unit.max())
+    heatmaps = [go.Heatmap(z=frame, zmin=low, zmax=high, colorscale="Viridis") for frame in unit]
+    fig = go.Figure(data=[heatmaps[0]], frames=[go.Frame(data=[h], name=str(i)) for i, h in enumerate(heatmaps)])
+    steps = [
+        {"args": [[str(i)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}], "label": str(i), "method": "animate"}
+        for i in range(len(heatmaps))
+    ]
+    fig.update_layout(
+        title=title,
+        xaxis_title="unit within capsule",
+        yaxis_title="capsule",
+        sliders=[{"steps": steps, "currentvalue": {"prefix": "frame "}}],
+        height=380,
+        width=520,
+    )
+    return fig

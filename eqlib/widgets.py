@@ -6,27 +6,43 @@ function makes the static figure committed with a notebook and the live widget.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import torch
+
+from eqlib.viz import capsule_traversal_figure
 
 
-def _explorer(control: widgets.ValueWidget, render: Callable) -> widgets.VBox:
-    """``control`` above an output area that shows ``render(control.value)`` now and after every change."""
+def _explorer(controls: Sequence[widgets.ValueWidget], render: Callable) -> widgets.VBox:
+    """``controls`` above an output area that shows ``render(*values)`` now and after every change."""
     output = widgets.Output()
 
     def redraw(change: dict | None = None) -> None:
         output.clear_output(wait=True)
         with output:
-            if render(control.value) is not None:
+            if render(*(control.value for control in controls)) is not None:
                 plt.show()
 
-    control.observe(redraw, names="value")
+    for control in controls:
+        control.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([control, output])
+    box = widgets.VBox([*controls, output])
     box.output = output
     return box
+
+
+def _slider(min: float, max: float, value: float | None, step: float, description: str) -> widgets.ValueWidget:
+    """An ``IntSlider`` for integer bounds and step, else a ``FloatSlider``; redraws on release."""
+    if min > max:
+        raise ValueError(f"slider {description!r}: range is empty, min={min} > max={max}")
+    start = min if value is None else value
+    if not min <= start <= max:
+        raise ValueError(f"slider {description!r}: value must lie in [{min}, {max}], got {start}")
+    is_int = all(isinstance(v, int) for v in (min, max, step, start))
+    kind = widgets.IntSlider if is_int else widgets.FloatSlider
+    return kind(value=start, min=min, max=max, step=step, description=description, continuous_update=False)
 
 
 def slider_explorer(
@@ -44,15 +60,8 @@ def slider_explorer(
     redrawn when the slider is released (``continuous_update=False``). Returns a ``VBox``
     whose ``.slider`` and ``.output`` attributes give access to both parts.
     """
-    if min > max:
-        raise ValueError(f"slider range is empty: min={min} > max={max}")
-    start = min if value is None else value
-    if not min <= start <= max:
-        raise ValueError(f"value must lie in [{min}, {max}], got {start}")
-    is_int = all(isinstance(v, int) for v in (min, max, step, start))
-    kind = widgets.IntSlider if is_int else widgets.FloatSlider
-    slider = kind(value=start, min=min, max=max, step=step, description=description, continuous_update=False)
-    box = _explorer(slider, render)
+    slider = _slider(min, max, value, step, description)
+    box = _explorer([slider], render)
     box.slider = slider
     return box
 
@@ -74,6 +83,64 @@ def text_explorer(
             print(f"cannot show {value!r}: {error}")
             return None
 
-    box = _explorer(text, render_or_explain)
+    box = _explorer([text], render_or_explain)
     box.text = text
     return box
+
+
+def sliders_explorer(render: Callable[..., plt.Figure | None], sliders: Mapping[str, tuple]) -> widgets.VBox:
+    """Several sliders above one output area that shows ``render(*values)`` in the order given.
+
+    ``sliders`` maps each description to ``(min, max)``, ``(min, max, value)`` or
+    ``(min, max, value, step)``. Returns a ``VBox`` with ``.sliders`` (a dict by description)
+    and ``.output``.
+    """
+    if not sliders:
+        raise ValueError("sliders_explorer needs at least one slider")
+    controls = {}
+    for description, spec in sliders.items():
+        if not 2 <= len(spec) <= 4:
+            raise ValueError(f"slider {description!r}: expected (min, max[, value[, step]]), got {spec!r}")
+        low, high, *rest = spec
+        value, step = (rest[0] if rest else None), (rest[1] if len(rest) > 1 else 1)
+        controls[description] = _slider(low, high, value, step, description)
+    box = _explorer(list(controls.values()), render)
+    box.sliders = controls
+    return box
+
+
+def latent_traversal(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    latents: torch.Tensor,
+    images: torch.Tensor,
+    unit_scale: torch.Tensor | None = None,
+) -> widgets.VBox:
+    """Sliders over a capsule latent space: pick a frame, roll every capsule, move one unit.
+
+    Args:
+        decode: latents ``(B, C, D)`` -> images ``(B, channels, H, W)`` in [0, 1].
+        latents: ``(N, C, D)`` capsules of ``N`` frames; ``images``: those frames ``(N, channels, H, W)``.
+        unit_scale: ``(C, D)`` step of the unit slider per unit (e.g. its standard deviation).
+
+    The render function is ``eqlib.viz.capsule_traversal_figure``; the sliders are ``digit``,
+    ``roll``, ``unit`` and ``offset`` (in units of ``unit_scale``).
+    """
+    if latents.dim() != 3 or images.shape[0] != latents.shape[0]:
+        raise ValueError(
+            f"expected latents (N, C, D) and images (N, channels, H, W) for the same N, "
+            f"got {tuple(latents.shape)} and {tuple(images.shape)}"
+        )
+    capsule_size = latents.shape[2]
+
+    def render(digit: int, shift: int, unit: int, offset: float) -> plt.Figure:
+        return capsule_traversal_figure(decode, latents[digit], images[digit], shift, unit, offset, unit_scale)
+
+    return sliders_explorer(
+        render,
+        {
+            "digit": (0, latents.shape[0] - 1, 0),
+            "roll": (0, capsule_size - 1, 0),
+            "unit": (0, latents[0].numel() - 1, 0),
+            "offset": (-3.0, 3.0, 0.0, 0.5),
+        },
+    )
