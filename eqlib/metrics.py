@@ -1,6 +1,11 @@
-"""Metrics shared by notebooks and tests: accuracy, linear probes, AUROC and AUPRC."""
+"""Metrics shared by notebooks and tests: accuracy, linear probes, AUROC and AUPRC, capsule
+equivariance error and importance-sampled log-likelihood."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -89,3 +94,46 @@ def auprc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) 
     precision = true_pos / (last_of_tie + 1)
     recall = true_pos / y.sum()
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+class CapsuleEquivarianceError(NamedTuple):
+    """``total``: summed over frame pairs and capsules, averaged over sequences (the paper's figure);
+    ``per_pair_capsule``: ``total`` divided by the number of frame pairs times capsules."""
+
+    total: float
+    per_pair_capsule: float
+
+
+def capsule_equivariance_error(t: torch.Tensor, eps: float = 1e-8) -> CapsuleEquivarianceError:
+    """How far capsules are from rolling in step with the sequence (Keller & Welling 2021, sec. 5).
+
+    Each capsule of ``t`` ``(N, S, C, D)`` is scaled to unit length, then
+
+        E = mean_n sum_{t0 < t1} sum_c || Roll^{t1 - t0}(T_{t0, c}) - T_{t1, c} ||_1,
+
+    where ``Roll^k`` shifts the capsule's units by ``k``. Zero for a representation whose
+    capsules roll by one unit per frame.
+    """
+    if t.dim() != 4 or t.shape[1] < 2:
+        raise ValueError(f"expected capsules of shape (N, S >= 2, C, D), got {tuple(t.shape)}")
+    unit = t / t.norm(dim=-1, keepdim=True).clamp_min(eps)
+    frames, capsules = t.shape[1], t.shape[2]
+    total = torch.zeros((), dtype=t.dtype, device=t.device)
+    for t0 in range(frames - 1):
+        for t1 in range(t0 + 1, frames):
+            rolled = torch.roll(unit[:, t0], shifts=t1 - t0, dims=-1)
+            total = total + (rolled - unit[:, t1]).abs().sum() / t.shape[0]
+    pairs = frames * (frames - 1) // 2
+    return CapsuleEquivarianceError(total.item(), total.item() / (pairs * capsules))
+
+
+def importance_sampled_log_likelihood(log_weight: Callable[[], torch.Tensor], samples: int) -> torch.Tensor:
+    """``log p(x) ~= logsumexp_k log w_k - log K`` from ``K`` draws of ``log_weight()`` ``(B,)``.
+
+    The ``- log K`` makes the estimate a lower bound in expectation (Burda et al. 2016); leaving
+    it out overstates the log-likelihood by exactly ``log K``.
+    """
+    if not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be a positive int, got {samples!r}")
+    log_w = torch.stack([log_weight() for _ in range(samples)])  # (K, B)
+    return torch.logsumexp(log_w, dim=0) - math.log(samples)

@@ -11,15 +11,18 @@ from eqlib.data.retrieval import (
     retrieval_batch,
     sequence_length,
 )
+from eqlib.data.sequences import TRANSFORMATIONS, TransformedSequences, transform_digits, transformed_sequences
 from eqlib.data.toy2d import TOY_DENSITIES, toy_density
 
 __all__ = [
     "MNIST_FILES",
     "TOY_DENSITIES",
+    "TRANSFORMATIONS",
     "VOCABULARY",
     "CorruptDataError",
     "ICUData",
     "RetrievalBatches",
+    "TransformedSequences",
     "decode",
     "download_mnist",
     "encode",
@@ -32,4 +35,6 @@ __all__ = [
     "sequence_length",
     "synthetic_icu",
     "toy_density",
+    "transform_digits",
+    "transformed_sequences",
 ]

@@ -12,6 +12,7 @@ from eqlib.models.hssl import (
     act_on_images,
     sample_elements,
 )
+from eqlib.models.tvae import TopographicVAE
 
 __all__ = [
     "APC",
@@ -27,6 +28,7 @@ __all__ = [
     "RetrievalNet",
     "ScrambledFields",
     "SeriesEncoder",
+    "TopographicVAE",
     "act_on_fields",
     "act_on_images",
     "apc_loss",

@@ -1,4 +1,5 @@
-"""Layers: C4 group convolutions, exact / self-normalizing flow layers, fast-weight cells, GRU-D."""
+"""Layers: C4 group convolutions, exact / self-normalizing flow layers, fast-weight cells, GRU-D,
+the topographic latent of TVAEs."""
 
 from eqlib.nn.fastweights import (
     FastWeightLSTMCell,
@@ -18,6 +19,7 @@ from eqlib.nn.flows import (
 )
 from eqlib.nn.gconv import C4BatchNorm, C4GroupConv2d, C4LiftingConv2d, c4_group_pool, c4_spatial_max_pool
 from eqlib.nn.grud import GRUDCell, decay_rate
+from eqlib.nn.topographic import roll_capsules, topographic_kernel, topographic_variable, topographic_variance
 
 __all__ = [
     "C4BatchNorm",
@@ -39,4 +41,8 @@ __all__ = [
     "fast_weight_attention",
     "fast_weight_update",
     "memory_matrix",
+    "roll_capsules",
+    "topographic_kernel",
+    "topographic_variable",
+    "topographic_variance",
 ]
