@@ -158,7 +158,11 @@ def capsule_activations_plotly(t: torch.Tensor, title: str = "capsule activation
     heatmaps = [go.Heatmap(z=frame, zmin=low, zmax=high, colorscale="Viridis") for frame in unit]
     fig = go.Figure(data=[heatmaps[0]], frames=[go.Frame(data=[h], name=str(i)) for i, h in enumerate(heatmaps)])
     steps = [
-        {"args": [[str(i)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}], "label": str(i), "method": "animate"}
+        {
+            "args": [[str(i)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
+            "label": str(i),
+            "method": "animate",
+        }
         for i in range(len(heatmaps))
     ]
     fig.update_layout(
