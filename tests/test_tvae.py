@@ -249,3 +249,16 @@ def test_importance_sampled_likelihood_bounds_the_elbo_from_above_on_average():
         torch.manual_seed(4)
         estimate = importance_sampled_log_likelihood(lambda: model.log_importance_weight(x), 50).mean()
     assert torch.isfinite(estimate) and estimate > elbo
+
+
+def test_kl_weight_scales_only_the_kl_terms():
+    x = transformed_sequences(blob_digits(3), torch.arange(3), 4, seed=2).frames
+    model = TopographicVAE(2, 4, 4, coherence=1, hidden=16, image_shape=(3, 12, 12))
+    losses = {}
+    for weight in (0.0, 0.5, 1.0):
+        torch.manual_seed(7)
+        losses[weight] = model.loss(x, kl_weight=weight)
+    nll, kl = losses[1.0][1]["nll"], losses[1.0][1]["kl"]
+    assert math.isclose(losses[0.0][0].item(), nll, rel_tol=1e-5)
+    assert math.isclose(losses[0.5][0].item(), nll + 0.5 * kl, rel_tol=1e-5)
+    assert math.isclose(losses[1.0][0].item(), nll + kl, rel_tol=1e-5) and kl > 0
