@@ -137,3 +137,50 @@ def importance_sampled_log_likelihood(log_weight: Callable[[], torch.Tensor], sa
         raise ValueError(f"samples must be a positive int, got {samples!r}")
     log_w = torch.stack([log_weight() for _ in range(samples)])  # (K, B)
     return torch.logsumexp(log_w, dim=0) - math.log(samples)
+
+
+def cohens_d(t: torch.Tensor, labels: torch.Tensor, category: int) -> torch.Tensor:
+    """Selectivity of every unit for ``category`` against all other images pooled, ``(N, U)`` -> ``(U,)``.
+
+    ``d = (mean_c - mean_rest) / sqrt((var_c + var_rest) / 2)`` with unbiased variances, as in
+    Keller, Gao, Welling 2021 (arXiv 2110.13911).
+    """
+    if t.dim() != 2 or labels.shape != (t.shape[0],):
+        raise ValueError(f"expected activations (N, U) and labels (N,), got {tuple(t.shape)} and {tuple(labels.shape)}")
+    inside = labels == category
+    if inside.sum() < 2 or (~inside).sum() < 2:
+        raise ValueError(f"category {category} needs at least 2 images inside and 2 outside, got {int(inside.sum())}")
+    a, b = t[inside].double(), t[~inside].double()
+    pooled = ((a.var(dim=0) + b.var(dim=0)) / 2).sqrt().clamp_min(1e-12)
+    return ((a.mean(dim=0) - b.mean(dim=0)) / pooled).to(t.dtype)
+
+
+def _torus_neighbour_sum(grid: torch.Tensor) -> torch.Tensor:
+    """Sum of each cell's four neighbours (up, down, left, right) on a torus, ``(H, W)``."""
+    return sum(torch.roll(grid, shifts=s, dims=d) for s in (1, -1) for d in (0, 1))
+
+
+def morans_i(values: torch.Tensor) -> float:
+    """Moran's I of a map ``(H, W)`` on a torus with rook (4-neighbour) weights.
+
+    ``I = (N / S0) * sum_ij w_ij z_i z_j / sum_i z_i^2`` with ``z = x - mean(x)`` and ``S0 = 4N``:
+    near +1 for smooth maps, about ``-1/(N-1)`` for spatially random ones, negative for checkerboards.
+    """
+    if values.dim() != 2 or min(values.shape) < 3:
+        raise ValueError(f"expected a map (H, W) with H, W >= 3, got {tuple(values.shape)}")
+    z = values.double() - values.double().mean()
+    denominator = (z * z).sum()
+    if denominator == 0:
+        raise ValueError("Moran's I is undefined for a constant map")
+    return float((z * _torus_neighbour_sum(z)).sum() / (4 * denominator))
+
+
+def morans_i_null(values: torch.Tensor, permutations: int = 200, seed: int = 0) -> torch.Tensor:
+    """Moran's I of ``permutations`` random rearrangements of the map's cells: the null distribution."""
+    if permutations < 1:
+        raise ValueError(f"permutations must be >= 1, got {permutations}")
+    g = torch.Generator().manual_seed(seed)
+    flat = values.flatten()
+    return torch.tensor(
+        [morans_i(flat[torch.randperm(flat.numel(), generator=g)].view_as(values)) for _ in range(permutations)]
+    )

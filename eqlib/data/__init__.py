@@ -1,5 +1,6 @@
 """Datasets: committed real data (MNIST) and deterministic generators."""
 
+from eqlib.data.categories import CATEGORIES, SUBCATEGORIES, category_images, load_image_folder
 from eqlib.data.icu import ICUData, load_icu_csv, save_icu_csv, synthetic_icu
 from eqlib.data.mnist import MNIST_FILES, CorruptDataError, download_mnist, load_mnist, mnist_tensors
 from eqlib.data.retrieval import (
@@ -15,7 +16,9 @@ from eqlib.data.sequences import TRANSFORMATIONS, TransformedSequences, transfor
 from eqlib.data.toy2d import TOY_DENSITIES, toy_density
 
 __all__ = [
+    "CATEGORIES",
     "MNIST_FILES",
+    "SUBCATEGORIES",
     "TOY_DENSITIES",
     "TRANSFORMATIONS",
     "VOCABULARY",
@@ -23,10 +26,12 @@ __all__ = [
     "ICUData",
     "RetrievalBatches",
     "TransformedSequences",
+    "category_images",
     "decode",
     "download_mnist",
     "encode",
     "load_icu_csv",
+    "load_image_folder",
     "load_mnist",
     "mnist_tensors",
     "parse_query",

@@ -12,6 +12,7 @@ from eqlib.models.hssl import (
     act_on_images,
     sample_elements,
 )
+from eqlib.models.topomap import TopographicMapVAE
 from eqlib.models.tvae import TopographicVAE
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "RetrievalNet",
     "ScrambledFields",
     "SeriesEncoder",
+    "TopographicMapVAE",
     "TopographicVAE",
     "act_on_fields",
     "act_on_images",

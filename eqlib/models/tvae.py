@@ -42,7 +42,7 @@ def _normal_log_prob(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor)
     return -0.5 * (log_var + (x - mean) ** 2 / log_var.exp()) - _HALF_LOG_2PI
 
 
-def _gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+def gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """``KL(N(mean, exp(log_var)) || N(0, 1))`` elementwise."""
     return 0.5 * (log_var.exp() + mean**2 - 1.0 - log_var)
 
@@ -143,9 +143,9 @@ class TopographicVAE(nn.Module):
         """
         out = self.latents(x)
         nll = self._reconstruction_nll(x, out["t"])
-        kl = _gaussian_kl(out["z_mean"], out["z_log_var"]).flatten(1).sum(1)
+        kl = gaussian_kl(out["z_mean"], out["z_log_var"]).flatten(1).sum(1)
         if self.kind != "vae":
-            kl = kl + _gaussian_kl(out["u_mean"], out["u_log_var"]).flatten(1).sum(1)
+            kl = kl + gaussian_kl(out["u_mean"], out["u_log_var"]).flatten(1).sum(1)
         frames = x.shape[1]
         metrics = {"nll": nll.mean().item() / frames, "kl": kl.mean().item() / frames}
         return (nll + kl_weight * kl).mean() / frames, metrics

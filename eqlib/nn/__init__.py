@@ -19,7 +19,13 @@ from eqlib.nn.flows import (
 )
 from eqlib.nn.gconv import C4BatchNorm, C4GroupConv2d, C4LiftingConv2d, c4_group_pool, c4_spatial_max_pool
 from eqlib.nn.grud import GRUDCell, decay_rate
-from eqlib.nn.topographic import roll_capsules, topographic_kernel, topographic_variable, topographic_variance
+from eqlib.nn.topographic import (
+    roll_capsules,
+    topographic_kernel,
+    topographic_variable,
+    topographic_variance,
+    torus_kernel,
+)
 
 __all__ = [
     "C4BatchNorm",
@@ -45,4 +51,5 @@ __all__ = [
     "topographic_kernel",
     "topographic_variable",
     "topographic_variance",
+    "torus_kernel",
 ]

@@ -62,3 +62,20 @@ def topographic_variable(
 def roll_capsules(t: torch.Tensor, shift: int) -> torch.Tensor:
     """Roll every capsule (last dim) by ``shift`` units: ``Roll^shift``, ``(..., C, D)``."""
     return torch.roll(t, shifts=shift, dims=-1)
+
+
+def torus_kernel(grid: int, width: int) -> torch.Tensor:
+    """All-ones square neighbourhood of ``width x width`` units on a ``grid x grid`` torus, ``(grid, grid)``.
+
+    ``W[di mod grid, dj mod grid] = 1`` for ``|di|, |dj| <= width // 2``. Used with
+    ``topographic_variance`` on latents shaped ``(B, grid, 1, grid)``: a 2-D topographic map
+    without a time axis (Keller, Gao, Welling 2021, arXiv 2110.13911).
+    """
+    if not isinstance(width, int) or width < 1 or width % 2 == 0 or width > grid:
+        raise ValueError(f"width must be an odd int in [1, grid = {grid}], got {width!r}")
+    kernel = torch.zeros(grid, grid)
+    half = width // 2
+    for di in range(-half, half + 1):
+        for dj in range(-half, half + 1):
+            kernel[di % grid, dj % grid] = 1.0
+    return kernel
