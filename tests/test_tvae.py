@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from _training import loss_before_and_after
 
 from eqlib.data.sequences import (
     TRANSFORMATIONS,
@@ -184,15 +185,7 @@ def test_elbo_is_finite_and_decreases_over_a_few_steps(kind):
     frames = 4
     x = transformed_sequences(blob_digits(8), torch.arange(8), frames, seed=0).frames
     model = TopographicVAE(3, frames, frames, kind=kind, coherence=1, mu_init=5.0, hidden=64, image_shape=(3, 12, 12))
-    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-    torch.manual_seed(1)
-    first = model.loss(x)[0]
-    for _ in range(30):
-        optimiser.zero_grad()
-        model.loss(x)[0].backward()
-        optimiser.step()
-    torch.manual_seed(1)
-    last = model.loss(x)[0]
+    first, last = loss_before_and_after(model, lambda: model.loss(x)[0], steps=30)
     assert torch.isfinite(first) and torch.isfinite(last)
     assert last < 0.9 * first
     assert model.latents(x)["t"].shape == (8, frames, 3, frames)
