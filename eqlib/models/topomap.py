@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eqlib.models.tvae import gaussian_kl
+from eqlib.models.tvae import LOG_VAR_RANGE, gaussian_kl, reparameterise
 from eqlib.nn.topographic import topographic_variable, torus_kernel
 
 
@@ -90,14 +90,12 @@ class TopographicMapVAE(nn.Module):
         if features is None:
             self.encoder = _conv_encoder(channels, size, hidden)
             self.decoder = _conv_decoder(latent, channels, size, hidden)
-            encoded = hidden
         else:
             self.encoder = nn.Sequential(nn.Linear(feature_size, hidden), nn.ReLU())
             self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, feature_size))
-            encoded = hidden
-        self.z_head = nn.Linear(encoded, 2 * latent)
+        self.z_head = nn.Linear(hidden, 2 * latent)
         if topographic:
-            self.u_head = nn.Linear(encoded, 2 * latent)
+            self.u_head = nn.Linear(hidden, 2 * latent)
             self.mu = nn.Parameter(torch.tensor(float(mu_init)))
             self.register_buffer("kernel", torus_kernel(grid, width))
 
@@ -117,9 +115,8 @@ class TopographicMapVAE(nn.Module):
         heads = {"z": self.z_head} | ({"u": self.u_head} if self.topographic else {})
         for name, head in heads.items():
             mean, log_var = head(h).view(-1, 2, self.grid, self.grid).unbind(1)
-            out[f"{name}_mean"], out[f"{name}_log_var"] = mean, log_var.clamp(-12.0, 8.0)
-            noise = torch.randn_like(mean) if sample else torch.zeros_like(mean)
-            out[name] = mean + noise * (0.5 * out[f"{name}_log_var"]).exp()
+            out[f"{name}_mean"], out[f"{name}_log_var"] = mean, log_var.clamp(*LOG_VAR_RANGE)
+            out[name] = reparameterise(mean, out[f"{name}_log_var"], sample)
         if self.topographic:
             # a torus is the (S, D) plane of topographic_variable with one capsule: (B, grid, 1, grid)
             z, u = out["z"][:, :, None], out["u"][:, :, None]

@@ -42,6 +42,16 @@ def _normal_log_prob(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor)
     return -0.5 * (log_var + (x - mean) ** 2 / log_var.exp()) - _HALF_LOG_2PI
 
 
+LOG_VAR_RANGE = (-12.0, 8.0)  # posterior log-variances are clamped here, so exp() stays finite
+
+
+def reparameterise(mean: torch.Tensor, log_var: torch.Tensor, sample: bool = True) -> torch.Tensor:
+    """``mean + eps * exp(log_var / 2)`` with ``eps ~ N(0, I)``, or the mean when ``sample`` is False."""
+    if not sample:
+        return mean.clone()
+    return mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+
+
 def gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """``KL(N(mean, exp(log_var)) || N(0, 1))`` elementwise."""
     return 0.5 * (log_var.exp() + mean**2 - 1.0 - log_var)
@@ -106,7 +116,7 @@ class TopographicVAE(nn.Module):
     def _posterior(self, encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance ``(B, S, C, D)`` of a per-frame Gaussian posterior."""
         out = encoder(x.flatten(2)).view(*x.shape[:2], 2, self.capsules, self.capsule_size)
-        return out[:, :, 0], out[:, :, 1].clamp(-12.0, 8.0)
+        return out[:, :, 0], out[:, :, 1].clamp(*LOG_VAR_RANGE)
 
     def decode_logits(self, t: torch.Tensor) -> torch.Tensor:
         """Bernoulli logits of the frames ``(..., channels, H, W)`` for latents ``(..., C, D)``."""
@@ -121,13 +131,12 @@ class TopographicVAE(nn.Module):
         self._check(x)
         out: dict[str, torch.Tensor] = {}
         out["z_mean"], out["z_log_var"] = self._posterior(self.z_encoder, x)
-        noise = torch.randn_like if sample else torch.zeros_like
-        out["z"] = out["z_mean"] + noise(out["z_mean"]) * (0.5 * out["z_log_var"]).exp()
+        out["z"] = reparameterise(out["z_mean"], out["z_log_var"], sample)
         if self.kind == "vae":
             out["t"] = out["z"]
             return out
         out["u_mean"], out["u_log_var"] = self._posterior(self.u_encoder, x)
-        out["u"] = out["u_mean"] + noise(out["u_mean"]) * (0.5 * out["u_log_var"]).exp()
+        out["u"] = reparameterise(out["u_mean"], out["u_log_var"], sample)
         out["t"] = topographic_variable(out["z"], out["u"], self.kernel, self.mu)
         return out
 
