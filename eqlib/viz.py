@@ -174,3 +174,160 @@ def capsule_activations_plotly(t: torch.Tensor, title: str = "capsule activation
         width=520,
     )
     return fig
+
+
+CATEGORY_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def _d_map_arrays(d_maps: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
+    """Check that every map is ``(grid, grid)`` with one shared shape and return NumPy arrays."""
+    if not d_maps:
+        raise ValueError("expected at least one d-map")
+    arrays = {name: (m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)) for name, m in d_maps.items()}
+    shapes = {a.shape for a in arrays.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"expected d-maps (grid, grid) of one shape, got {sorted(shapes)}")
+    if len(arrays) > len(CATEGORY_COLOURS):
+        raise ValueError(f"at most {len(CATEGORY_COLOURS)} categories can be coloured, got {len(arrays)}")
+    return arrays
+
+
+def selectivity_maps(
+    rows: Mapping[str, Mapping[str, torch.Tensor | np.ndarray]], limit: float | None = None, size: float = 2.3
+) -> plt.Figure:
+    """Cohen's d maps as seaborn heatmaps: one row per model, one column per category.
+
+    ``rows = {"TVAE": {"faces": d_map, ...}, "VAE": {...}}`` with maps ``(grid, grid)``. All
+    panels share one diverging colour scale symmetric about 0 (``limit`` or the largest |d|),
+    so red regions of different models and categories can be compared directly.
+    """
+    import seaborn as sns
+
+    if not rows:
+        raise ValueError("selectivity_maps needs at least one row")
+    arrays = {name: _d_map_arrays(maps) for name, maps in rows.items()}
+    limit = limit or max(float(np.abs(a).max()) for maps in arrays.values() for a in maps.values())
+    ncols = max(len(maps) for maps in arrays.values())
+    fig, axes = plt.subplots(len(arrays), ncols, figsize=(size * ncols + 1.0, size * len(arrays)), squeeze=False)
+    for axes_row, (model, maps) in zip(axes, arrays.items()):
+        for j, ax in enumerate(axes_row):
+            if j >= len(maps):
+                ax.set_axis_off()
+                continue
+            category, d_map = list(maps.items())[j]
+            sns.heatmap(d_map, ax=ax, cmap="RdBu_r", vmin=-limit, vmax=limit, center=0, square=True,
+                        xticklabels=False, yticklabels=False, cbar=j == len(maps) - 1)
+            ax.set_title(category if model == next(iter(arrays)) else "", fontsize=10)
+        axes_row[0].set_ylabel(model, fontsize=10)
+    fig.suptitle("Cohen's d per unit (category vs the rest)")
+    fig.tight_layout()
+    return fig
+
+
+def selective_units_image(
+    d_maps: Mapping[str, torch.Tensor | np.ndarray], threshold: float = 0.85
+) -> tuple[np.ndarray, np.ndarray]:
+    """RGB map ``(grid, grid, 3)`` of selective units (``d >= threshold``) and the count per unit.
+
+    A unit selective for one category takes its colour; for several, the mean of their
+    colours; for none, light grey.
+    """
+    from matplotlib.colors import to_rgb
+
+    arrays = _d_map_arrays(d_maps)
+    selective = np.stack([a >= threshold for a in arrays.values()])  # (K, grid, grid)
+    colours = np.array([to_rgb(c) for c in CATEGORY_COLOURS[: len(arrays)]])  # (K, 3)
+    count = selective.sum(0)
+    mixed = np.einsum("kij,kc->ijc", selective.astype(float), colours) / np.maximum(count, 1)[..., None]
+    image = np.where(count[..., None] > 0, mixed, 0.92)
+    return image, count
+
+
+def torus_centroid(mask: np.ndarray) -> tuple[float, float] | None:
+    """Circular mean position ``(row, col)`` of the true cells of a torus mask, or None if empty."""
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return None
+
+    def circular_mean(positions: np.ndarray, period: int) -> float:
+        angle = np.angle(np.exp(2j * np.pi * positions / period).mean())
+        return float(angle % (2 * np.pi) * period / (2 * np.pi))
+
+    return circular_mean(rows, mask.shape[0]), circular_mean(cols, mask.shape[1])
+
+
+def selective_units_figure(
+    d_maps: Mapping[str, torch.Tensor | np.ndarray], threshold: float = 0.85, title: str = ""
+) -> plt.Figure:
+    """Left: every unit coloured by the categories it is selective for (mixed colours for several).
+    Right: the outline of each category's selective region (``d = threshold``) and its centroid
+    on the torus, all categories overlaid."""
+    from matplotlib.patches import Patch
+
+    arrays = _d_map_arrays(d_maps)
+    image, count = selective_units_image(arrays, threshold)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2))
+    axes[0].imshow(image)
+    axes[0].set_title(f"selective units (d >= {threshold:g}); {int((count > 1).sum())} for several", fontsize=10)
+    axes[1].imshow(np.full_like(image, 0.97))
+    for (name, d_map), colour in zip(arrays.items(), CATEGORY_COLOURS):
+        if (d_map >= threshold).any() and (d_map < threshold).any():
+            axes[1].contour(d_map, levels=[threshold], colors=[colour], linewidths=1.8)
+        centre = torus_centroid(d_map >= threshold)
+        if centre is not None:
+            axes[1].plot(centre[1], centre[0], marker="o", markersize=11, color=colour, markeredgecolor="k")
+    axes[1].set_title("where each category's selective units cluster", fontsize=10)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles = [Patch(color=c, label=n) for n, c in zip(arrays, CATEGORY_COLOURS)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def unit_drivers_figure(
+    d_map: torch.Tensor,
+    activations: torch.Tensor,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    names: Sequence[str],
+    unit: tuple[int, int],
+    threshold: float = 0.85,
+    top: int = 8,
+) -> plt.Figure:
+    """One category's d-map with units below ``threshold`` greyed and ``unit`` marked, beside the
+    ``top`` images that drive that unit most.
+
+    Args:
+        d_map: ``(grid, grid)``; activations: ``(N, grid, grid)`` of the images ``(N, channels, H, W)``;
+        labels: ``(N,)`` indices into ``names``; unit: ``(row, col)`` on the map.
+    """
+    if activations.dim() != 3 or activations.shape[1:] != d_map.shape:
+        raise ValueError(f"expected activations (N, {d_map.shape[0]}, {d_map.shape[1]}), got {tuple(activations.shape)}")
+    if len(images) != len(activations) or labels.shape != (len(activations),):
+        raise ValueError("activations, images and labels must describe the same N images")
+    row, col = unit
+    if not (0 <= row < d_map.shape[0] and 0 <= col < d_map.shape[1]):
+        raise ValueError(f"unit must lie on the {d_map.shape[0]} x {d_map.shape[1]} map, got {unit}")
+    order = activations[:, row, col].argsort(descending=True)[:top]
+    fig = plt.figure(figsize=(3.2 + 1.3 * top / 2, 3.4))
+    grid_spec = fig.add_gridspec(2, 2 + top // 2 + top % 2, width_ratios=[1.3, 1.3] + [1] * (top // 2 + top % 2))
+    ax = fig.add_subplot(grid_spec[:, :2])
+    limit = float(d_map.abs().max())
+    shown = np.ma.masked_where(d_map.numpy() < threshold, d_map.numpy())
+    ax.imshow(np.full(d_map.shape, 0.9), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(shown, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="k", linewidth=2))
+    ax.set_title(f"unit ({row}, {col}): d = {float(d_map[row, col]):+.2f}", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for k, index in enumerate(order.tolist()):
+        image_ax = fig.add_subplot(grid_spec[k % 2, 2 + k // 2])
+        image_ax.imshow(_to_image(images[index]), cmap="gray")
+        image_ax.set_title(names[int(labels[index])], fontsize=8)
+        image_ax.axis("off")
+    fig.tight_layout()
+    return fig

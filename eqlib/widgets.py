@@ -12,7 +12,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from eqlib.viz import capsule_traversal_figure
+from eqlib.viz import capsule_traversal_figure, unit_drivers_figure
 
 
 def _explorer(controls: Sequence[widgets.ValueWidget], render: Callable) -> widgets.VBox:
@@ -144,3 +144,44 @@ def latent_traversal(
             "offset": (-3.0, 3.0, 0.0, 0.5),
         },
     )
+
+
+def selectivity_explorer(
+    d_maps: Mapping[str, torch.Tensor],
+    activations: torch.Tensor,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    threshold: float = 0.85,
+    top: int = 8,
+) -> widgets.VBox:
+    """Pick a category, a d threshold and a unit; see the category's selective units and the
+    images that drive the unit most.
+
+    Args:
+        d_maps: Cohen's d map ``(grid, grid)`` per category name, in label order.
+        activations: ``(N, grid, grid)`` maps of the images ``(N, channels, H, W)``; labels ``(N,)``.
+
+    The unit starts at the most selective unit of the first category. The render function is
+    ``eqlib.viz.unit_drivers_figure``. Returns a ``VBox`` with ``.category``, ``.sliders``
+    (``threshold``, ``row``, ``column``) and ``.output``.
+    """
+    if not d_maps:
+        raise ValueError("selectivity_explorer needs at least one d-map")
+    names = list(d_maps)
+    first = d_maps[names[0]]
+    grid_rows, grid_cols = first.shape
+    best_row, best_col = divmod(int(first.argmax()), grid_cols)
+    limit = round(max(float(m.abs().max()) for m in d_maps.values()), 1)
+    category = widgets.Dropdown(options=names, value=names[0], description="category")
+    sliders = {
+        "threshold": _slider(0.0, max(limit, threshold), threshold, 0.05, "threshold"),
+        "row": _slider(0, grid_rows - 1, best_row, 1, "row"),
+        "column": _slider(0, grid_cols - 1, best_col, 1, "column"),
+    }
+
+    def render(name: str, cut: float, row: int, col: int) -> plt.Figure:
+        return unit_drivers_figure(d_maps[name], activations, images, labels, names, (row, col), cut, top)
+
+    box = _explorer([category, *sliders.values()], render)
+    box.category, box.sliders = category, sliders
+    return box

@@ -6,8 +6,22 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from eqlib.viz import capsule_activations_plotly, capsule_traversal_figure, feature_rows, image_grid, plot_history
-from eqlib.widgets import latent_traversal, slider_explorer, sliders_explorer, text_explorer
+import numpy as np
+
+from eqlib.viz import (
+    CATEGORY_COLOURS,
+    capsule_activations_plotly,
+    capsule_traversal_figure,
+    feature_rows,
+    image_grid,
+    plot_history,
+    selective_units_figure,
+    selective_units_image,
+    selectivity_maps,
+    torus_centroid,
+    unit_drivers_figure,
+)
+from eqlib.widgets import latent_traversal, selectivity_explorer, slider_explorer, sliders_explorer, text_explorer
 
 
 def test_image_grid_lays_out_images_with_titles():
@@ -161,3 +175,80 @@ def test_capsule_activations_plotly_has_one_frame_per_step_and_unit_length_capsu
     torch.testing.assert_close(first.norm(dim=1), torch.ones(3, dtype=first.dtype))
     with pytest.raises(ValueError, match=r"\(S, C, D\)"):
         capsule_activations_plotly(torch.rand(3, 4))
+
+
+def test_selectivity_maps_share_one_symmetric_colour_scale():
+    rows = {"TVAE": {"a": torch.full((4, 4), 2.0), "b": torch.zeros(4, 4)}, "VAE": {"a": -torch.ones(4, 4), "b": torch.ones(4, 4)}}
+    fig = selectivity_maps(rows)
+    meshes = [ax.collections[0] for ax in fig.get_axes() if ax.collections and ax.get_label() != "<colorbar>"]
+    assert len(meshes) == 4 and all(m.get_clim() == (-2.0, 2.0) for m in meshes)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one shape"):
+        selectivity_maps({"m": {"a": torch.zeros(4, 4), "b": torch.zeros(3, 3)}})
+
+
+def test_selective_units_image_mixes_the_colours_of_shared_units():
+    from matplotlib.colors import to_rgb
+
+    a, b = torch.zeros(3, 3), torch.zeros(3, 3)
+    a[0, 0] = a[1, 1] = 1.0
+    b[1, 1] = b[2, 2] = 1.0
+    image, count = selective_units_image({"a": a, "b": b}, threshold=0.85)
+    assert count.tolist() == [[1, 0, 0], [0, 2, 0], [0, 0, 1]]
+    assert np.allclose(image[0, 0], to_rgb(CATEGORY_COLOURS[0])) and np.allclose(image[2, 2], to_rgb(CATEGORY_COLOURS[1]))
+    assert np.allclose(image[1, 1], (np.array(to_rgb(CATEGORY_COLOURS[0])) + to_rgb(CATEGORY_COLOURS[1])) / 2)
+    assert np.allclose(image[0, 1], 0.92)
+
+
+def test_torus_centroid_wraps_around_the_edges():
+    mask = np.zeros((8, 8), bool)
+    mask[0, 7] = mask[0, 0] = mask[7, 0] = mask[7, 7] = True  # one cluster split over the four corners
+    row, col = torus_centroid(mask)
+    assert min(row, 8 - row) < 1e-6 + 0.5 and min(col, 8 - col) < 1e-6 + 0.5
+    assert torus_centroid(np.zeros((3, 3), bool)) is None
+
+
+def test_selective_units_figure_outlines_each_category():
+    d = torch.zeros(6, 6)
+    d[1:3, 1:3] = 1.5
+    fig = selective_units_figure({"a": d, "b": -d}, title="t")
+    left, right = fig.get_axes()
+    assert left.images[0].get_array().shape == (6, 6, 3)
+    assert len(right.lines) == 1  # only "a" has selective units, so one centroid marker
+    plt.close(fig)
+
+
+def test_unit_drivers_figure_shows_the_top_images_of_the_chosen_unit():
+    activations = torch.zeros(5, 3, 3)
+    activations[:, 1, 2] = torch.tensor([0.0, 4.0, 1.0, 3.0, 2.0])
+    images = torch.arange(5.0)[:, None, None, None].expand(5, 1, 4, 4) + torch.rand(5, 1, 4, 4) * 0.1
+    fig = unit_drivers_figure(torch.randn(3, 3), activations, images, torch.tensor([0, 1, 0, 1, 0]), ["x", "y"], (1, 2), top=3)
+    shown = [ax for ax in fig.get_axes()[1:]]
+    assert [round(float(ax.images[0].get_array().mean())) for ax in shown] == [1, 3, 4]  # by activation 4, 3, 2
+    assert [ax.get_title() for ax in shown] == ["y", "y", "x"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="on the 3 x 3 map"):
+        unit_drivers_figure(torch.zeros(3, 3), activations, images, torch.zeros(5, dtype=torch.long), ["x"], (3, 0))
+    with pytest.raises(ValueError, match="expected activations"):
+        unit_drivers_figure(torch.zeros(4, 4), activations, images, torch.zeros(5, dtype=torch.long), ["x"], (0, 0))
+
+
+def test_selectivity_explorer_redraws_for_category_threshold_and_unit(monkeypatch):
+    drawn = []
+
+    def recording_figure(d_map, activations, images, labels, names, unit, threshold, top):
+        drawn.append((float(d_map.sum()), unit, threshold))
+        return unit_drivers_figure(d_map, activations, images, labels, names, unit, threshold, top)
+
+    monkeypatch.setattr("eqlib.widgets.unit_drivers_figure", recording_figure)
+    first, second = torch.zeros(4, 4), torch.ones(4, 4)
+    first[2, 3] = 2.0
+    box = selectivity_explorer({"a": first, "b": second}, torch.rand(6, 4, 4), torch.rand(6, 1, 5, 5), torch.tensor([0, 1] * 3))
+    assert drawn == [(2.0, (2, 3), 0.85)]  # starts at the most selective unit of the first category
+    box.category.value = "b"
+    box.sliders["threshold"].value = 0.5
+    box.sliders["row"].value = 0
+    assert drawn[1:] == [(16.0, (2, 3), 0.85), (16.0, (2, 3), 0.5), (16.0, (0, 3), 0.5)]
+    plt.close("all")
+    with pytest.raises(ValueError, match="at least one d-map"):
+        selectivity_explorer({}, torch.rand(6, 4, 4), torch.rand(6, 1, 5, 5), torch.zeros(6))
