@@ -2,6 +2,15 @@
 
 from eqlib.models.apc import APC, OutcomeClassifier, SeriesEncoder, apc_loss, forward_fill, weighted_bce
 from eqlib.models.cnn import P4CNN, MLPNet, PlainCNN
+from eqlib.models.duet import (
+    ImageDecoder,
+    LinearReadout,
+    SelfSupervised,
+    circular_error_degrees,
+    circular_features,
+    duet_code,
+    transform,
+)
 from eqlib.models.fastweights import CELLS, RetrievalNet
 from eqlib.models.flows import Flow, LogitDequantization, conv_flow, mlp_flow, standard_normal_log_prob
 from eqlib.models.hssl import (
@@ -22,22 +31,29 @@ __all__ = [
     "Flow",
     "GroupAxisView",
     "HomomorphicSSL",
+    "ImageDecoder",
+    "LinearReadout",
     "LogitDequantization",
     "MLPNet",
     "OutcomeClassifier",
     "PlainCNN",
     "RetrievalNet",
     "ScrambledFields",
+    "SelfSupervised",
     "SeriesEncoder",
     "TopographicMapVAE",
     "TopographicVAE",
     "act_on_fields",
     "act_on_images",
     "apc_loss",
+    "circular_error_degrees",
+    "circular_features",
     "conv_flow",
+    "duet_code",
     "forward_fill",
     "mlp_flow",
     "sample_elements",
     "standard_normal_log_prob",
+    "transform",
     "weighted_bce",
 ]

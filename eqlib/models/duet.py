@@ -1,0 +1,204 @@
+"""SimCLR, ESSL and DUET on one small CNN: invariant, equivariant and structured representations.
+
+The three methods share the backbone, the projection head, the contrastive loss and the
+training budget; they differ in what they ask of the representation.
+
+- SimCLR (Chen et al. 2020): two views under random rotation and hue, NT-Xent on projections.
+  The representation is pushed to be **invariant** to both.
+- ESSL (Dangovski et al. 2022, arXiv 2111.00899): the views vary in hue only, and a head
+  predicts which of four quarter turns was applied to an extra view, weighted by lambda = 0.4.
+  The representation is **equivariant** to rotation, but with no designated place for it.
+- DUET (Suau et al. 2023, arXiv 2306.16058): the ``F = K * G * C`` features are read as ``K``
+  matrices of ``G`` bins (transformation axis) by ``C`` channels (content), one per
+  transformation. Summing over ``G`` gives the content, which goes into NT-Xent; averaging over
+  ``C`` and a softmax over ``G`` give a distribution over the bins, which is matched to a binned
+  von Mises centred on the applied (normalised) angle or hue by the Jensen-Shannon divergence,
+  weighted by lambda = 10 (the authors' default, as are G = 8, kappa = 3 and temperature 0.1).
+
+Images are coloured digits ``(B, 3, H, W)``; transformation parameters are normalised to
+[0, 1): ``angle / 360`` and ``hue / 360``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from eqlib.data.sequences import affine, colourise
+from eqlib.losses import binned_target, jensen_shannon, nt_xent
+
+METHODS = ("simclr", "essl", "duet")
+TRANSFORMS = ("rotation", "hue")
+
+
+def transform(gray: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+    """Grey digits ``(B, 1, H, W)`` painted in hue ``params[:, 1]`` and rotated by ``params[:, 0]`` -> ``(B, 3, H, W)``.
+
+    ``params`` ``(B, 2)`` are the normalised (angle, hue) in [0, 1).
+    """
+    if gray.dim() != 4 or gray.shape[1] != 1 or params.shape != (gray.shape[0], 2):
+        raise ValueError(f"expected grey digits (B, 1, H, W) and params (B, 2), got {tuple(gray.shape)} and {tuple(params.shape)}")
+    degrees = 360.0 * params
+    return affine(colourise(gray, degrees[:, 1]), degrees[:, 0], torch.ones_like(degrees[:, 0]))
+
+
+class Backbone(nn.Sequential):
+    """Three conv blocks and global average pooling: ``(B, 3, H, W)`` -> ``(B, features)``."""
+
+    def __init__(self, features: int = 256) -> None:
+        def block(c_in: int, c_out: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+        super().__init__(
+            *block(3, 32), nn.MaxPool2d(2), *block(32, 64), nn.MaxPool2d(2), *block(64, 128),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, features),
+        )
+
+
+def projection_head(features: int, hidden: int = 256, out: int = 64) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(features, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+
+class SelfSupervised(nn.Module):
+    """One of SimCLR, ESSL or DUET (``method``) on the shared backbone.
+
+    Args:
+        features: backbone output size ``F``; for DUET ``F = K * bins * C`` with ``K = 2``
+            (rotation, hue), e.g. 256 = 2 x 8 x 16.
+        bins: ``G``, the resolution of DUET's transformation axis.
+        weight: lambda of the ESSL or DUET term (default 0.4 and 10).
+        kappa: concentration of DUET's von Mises targets.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        features: int = 256,
+        bins: int = 8,
+        weight: float | None = None,
+        kappa: float = 3.0,
+        temperature: float = 0.1,
+    ) -> None:
+        super().__init__()
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        groups = len(TRANSFORMS)
+        if method == "duet" and features % (groups * bins):
+            raise ValueError(f"DUET needs features divisible by K * bins = {groups * bins}, got {features}")
+        self.method, self.bins, self.kappa, self.temperature = method, bins, kappa, temperature
+        self.weight = weight if weight is not None else {"simclr": 0.0, "essl": 0.4, "duet": 10.0}[method]
+        self.backbone = Backbone(features)
+        self.channels = features // (groups * bins)
+        content = groups * self.channels if method == "duet" else features
+        self.head = projection_head(content)
+        if method == "essl":
+            self.rotation_head = nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 4))
+
+    def representation(self, x: torch.Tensor) -> torch.Tensor:
+        """The frozen-evaluation representation ``(B, F)``."""
+        return self.backbone(x)
+
+    def matrix(self, x: torch.Tensor) -> torch.Tensor:
+        """DUET's view of the representation: ``(B, K, G, C)``, one ``G x C`` matrix per transformation."""
+        return self.representation(x).view(x.shape[0], len(TRANSFORMS), self.bins, self.channels)
+
+    def content(self, x: torch.Tensor) -> torch.Tensor:
+        """DUET's content: the matrices summed over the transformation axis, ``(B, K * C)``."""
+        return self.matrix(x).sum(dim=2).flatten(1)
+
+    def structure(self, x: torch.Tensor) -> torch.Tensor:
+        """DUET's distribution over the ``G`` bins of each transformation, ``(B, K, G)``."""
+        return F.softmax(self.matrix(x).mean(dim=3), dim=-1)
+
+    def targets(self, params: torch.Tensor) -> torch.Tensor:
+        """Binned von Mises targets ``(B, K, G)`` for normalised parameters ``(B, K)``."""
+        return torch.stack([binned_target(params[:, k], self.bins, "vonmises", self.kappa) for k in range(params.shape[1])], 1)
+
+    def loss(self, gray: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """The method's loss on a batch of grey digits ``(B, 1, H, W)``; views are drawn here."""
+        n = gray.shape[0]
+        params = torch.rand(2, n, 2, device=gray.device)
+        if self.method == "essl":
+            params[:, :, 0] = 0.0  # ESSL keeps rotation out of the contrastive views ...
+        x1, x2 = transform(gray, params[0]), transform(gray, params[1])
+        metrics: dict[str, float] = {}
+        if self.method == "duet":
+            m1, m2 = self.matrix(x1), self.matrix(x2)
+            contrastive = nt_xent(self.head(m1.sum(2).flatten(1)), self.head(m2.sum(2).flatten(1)), self.temperature)
+            predicted = F.softmax(torch.cat([m1, m2]).mean(dim=3), dim=-1)
+            extra = jensen_shannon(predicted, self.targets(torch.cat([params[0], params[1]])))
+            metrics["js"] = extra.item()
+        else:
+            r1, r2 = self.representation(x1), self.representation(x2)
+            contrastive = nt_xent(self.head(r1), self.head(r2), self.temperature)
+            extra = torch.zeros((), device=gray.device)
+            if self.method == "essl":  # ... and predicts which quarter turn an extra view received
+                turns = torch.randint(0, 4, (n,), device=gray.device)
+                rotated = transform(gray, torch.stack([turns / 4.0, params[0, :, 1]], 1))
+                extra = F.cross_entropy(self.rotation_head(self.representation(rotated)), turns)
+                metrics["rotation_ce"] = extra.item()
+        metrics["nt_xent"] = contrastive.item()
+        return contrastive + self.weight * extra, metrics
+
+
+class ImageDecoder(nn.Sequential):
+    """Decoder from a frozen code ``(B, inputs)`` to coloured images ``(B, 3, size, size)`` in [0, 1]."""
+
+    def __init__(self, inputs: int, size: int = 28, hidden: int = 256) -> None:
+        if size % 4:
+            raise ValueError(f"size must be a multiple of 4, got {size}")
+        super().__init__(
+            nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, 64 * (size // 4) ** 2), nn.ReLU(),
+            nn.Unflatten(1, (64, size // 4, size // 4)),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(32, 3, 4, stride=2, padding=1), nn.Sigmoid(),
+        )
+
+
+def duet_code(content: torch.Tensor, structure: torch.Tensor) -> torch.Tensor:
+    """What DUET's decoder reads: the content ``(B, K * C)`` and the bin distributions ``(B, K, G)``, concatenated."""
+    return torch.cat([content, structure.flatten(1)], dim=1)
+
+
+def circular_features(params: torch.Tensor) -> torch.Tensor:
+    """Normalised cyclic parameters ``(B, K)`` -> their points on the circle ``(B, 2K)``: cos, sin per parameter."""
+    angle = 2 * torch.pi * params
+    return torch.cat([torch.cos(angle), torch.sin(angle)], dim=1)
+
+
+class LinearReadout:
+    """Ridge regression from a representation ``(N, F)`` to circular parameter features ``(N, 2K)``.
+
+    ``predict`` gives the parameters back in [0, 1); ``edit`` moves representations by the
+    smallest change (in the least-squares sense) that makes the readout report new
+    parameters: ``r' = r + W^+ (y_new - W r - b)``, the best an unstructured representation offers
+    for controlled generation.
+    """
+
+    def __init__(self, features: torch.Tensor, params: torch.Tensor, ridge: float = 1e-2) -> None:
+        if features.dim() != 2 or params.dim() != 2 or len(features) != len(params):
+            raise ValueError(f"expected features (N, F) and params (N, K), got {tuple(features.shape)} and {tuple(params.shape)}")
+        x, y = features.double(), circular_features(params).double()
+        self.x_mean, self.y_mean = x.mean(0), y.mean(0)
+        xc = x - self.x_mean
+        gram = xc.T @ xc + ridge * len(x) * torch.eye(x.shape[1], dtype=x.dtype)
+        self.weight = torch.linalg.solve(gram, xc.T @ (y - self.y_mean)).T  # (2K, F)
+
+    def _circle(self, features: torch.Tensor) -> torch.Tensor:
+        return (features.double() - self.x_mean) @ self.weight.T + self.y_mean
+
+    def predict(self, features: torch.Tensor) -> torch.Tensor:
+        y = self._circle(features)
+        k = y.shape[1] // 2
+        return (torch.atan2(y[:, k:], y[:, :k]) / (2 * torch.pi) % 1.0).float()
+
+    def edit(self, features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        change = circular_features(params).double() - self._circle(features)
+        return (features.double() + change @ torch.linalg.pinv(self.weight).T).to(features.dtype)
+
+
+def circular_error_degrees(predicted: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error on the circle, in degrees, per parameter: ``(N, K)`` x 2 -> ``(K,)``; chance is 90."""
+    difference = (predicted - true) % 1.0
+    return 360.0 * torch.minimum(difference, 1.0 - difference).mean(0)

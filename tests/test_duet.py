@@ -1,0 +1,119 @@
+import math
+
+import pytest
+import torch
+from scipy.spatial.distance import jensenshannon as scipy_js_distance
+
+from eqlib.losses import binned_target, jensen_shannon
+from eqlib.models.duet import (
+    METHODS,
+    ImageDecoder,
+    LinearReadout,
+    SelfSupervised,
+    circular_error_degrees,
+    circular_features,
+    duet_code,
+    transform,
+)
+
+
+def test_binned_targets_are_normalised_and_peak_at_the_parameters_bin():
+    params = torch.tensor([0.0, 0.3, 0.55, 0.74, 0.99])
+    for kind in ("vonmises", "gaussian"):
+        target = binned_target(params, 8, kind)
+        assert target.shape == (5, 8) and torch.allclose(target.sum(1), torch.ones(5)) and (target >= 0).all()
+    assert binned_target(params, 8, "vonmises").argmax(1).tolist() == [0, 2, 4, 6, 0]  # cyclic bins centred on g / 8
+    assert binned_target(params, 8, "gaussian").argmax(1).tolist() == [0, 2, 4, 5, 7]  # bins [g / 8, (g + 1) / 8)
+
+
+def test_von_mises_targets_wrap_around_and_gaussian_ones_do_not():
+    vm = binned_target(torch.tensor([0.0]), 8, "vonmises")[0]
+    assert torch.allclose(vm[1], vm[7]) and torch.allclose(vm[2], vm[6])  # symmetric across the wrap
+    shifted = binned_target(torch.tensor([3 / 8]), 8, "vonmises")[0]
+    assert torch.allclose(torch.roll(vm, 3), shifted, atol=1e-6)  # moving the parameter rolls the target
+    gauss = binned_target(torch.tensor([0.0]), 8, "gaussian")[0]
+    assert gauss[7] < 1e-3 < gauss[0]
+    assert binned_target(torch.tensor([0.5]), 8, "vonmises", width=20.0).max() > binned_target(torch.tensor([0.5]), 8).max()
+
+
+def test_jensen_shannon_matches_scipy_and_its_bounds():
+    p, q = torch.softmax(torch.randn(6, 8, dtype=torch.float64), -1), torch.softmax(torch.randn(6, 8, dtype=torch.float64), -1)
+    expected = sum(scipy_js_distance(a.numpy(), b.numpy()) ** 2 for a, b in zip(p, q)) / 6
+    assert jensen_shannon(p, q).item() == pytest.approx(expected, rel=1e-6)
+    assert jensen_shannon(p, q).item() == pytest.approx(jensen_shannon(q, p).item())
+    assert jensen_shannon(p, p).item() == pytest.approx(0.0, abs=1e-9)
+    one_hot = torch.eye(2, dtype=torch.float64)
+    assert jensen_shannon(one_hot[:1], one_hot[1:]).item() == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_transform_paints_and_rotates():
+    gray = torch.zeros(2, 1, 8, 8)
+    gray[:, 0, 1, 2:6] = 1.0  # a bar near the top
+    out = transform(gray, torch.tensor([[0.0, 0.0], [0.25, 1 / 3]]))
+    assert out.shape == (2, 3, 8, 8)
+    assert torch.allclose(out[0, 0], gray[0, 0]) and out[0, 1:].abs().max() == 0  # hue 0: red only
+    assert out[1, 0].abs().max() < 1e-5 and out[1, 1].max() > 0.9  # hue 120 degrees: green
+    assert torch.allclose(out[1, 1], torch.rot90(gray[0, 0], 1), atol=1e-5)  # a quarter turn, counter-clockwise
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_gives_a_finite_loss_with_gradients_everywhere_it_trains(method):
+    torch.manual_seed(0)
+    model = SelfSupervised(method, features=64, bins=4)
+    loss, metrics = model.loss(torch.rand(8, 1, 12, 12))
+    loss.backward()
+    assert loss.dim() == 0 and torch.isfinite(loss) and "nt_xent" in metrics
+    assert {"essl": "rotation_ce", "duet": "js"}.get(method, "nt_xent") in metrics
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_duet_matrix_content_and_structure_are_marginals_of_one_representation():
+    torch.manual_seed(0)
+    model = SelfSupervised("duet", features=64, bins=4).eval()
+    x = torch.rand(5, 3, 12, 12)
+    matrix = model.matrix(x)
+    assert matrix.shape == (5, 2, 4, 8) and torch.equal(matrix.flatten(1), model.representation(x))
+    assert torch.allclose(model.content(x), matrix.sum(2).flatten(1))
+    structure = model.structure(x)
+    assert structure.shape == (5, 2, 4) and torch.allclose(structure.sum(-1), torch.ones(5, 2))
+    assert torch.allclose(structure, torch.softmax(matrix.mean(3), -1))
+    assert duet_code(model.content(x), structure).shape == (5, 2 * 8 + 2 * 4)
+    assert torch.allclose(model.targets(torch.tensor([[0.0, 0.5]]))[0, 1], binned_target(torch.tensor([0.5]), 4))
+
+
+def test_linear_readout_predicts_and_edits_parameters_it_can_see():
+    torch.manual_seed(0)
+    params = torch.rand(300, 2)
+    features = torch.cat([circular_features(params), torch.randn(300, 12)], 1) @ torch.randn(16, 16)
+    readout = LinearReadout(features, params, ridge=1e-6)
+    assert (circular_error_degrees(readout.predict(features), params) < 1.0).all()
+    new = (params + 0.3) % 1.0
+    assert (circular_error_degrees(readout.predict(readout.edit(features, new)), new) < 1.0).all()
+    blind = LinearReadout(torch.randn(300, 16), params)  # features that know nothing of the parameters
+    assert (circular_error_degrees(blind.predict(torch.randn(300, 16)), params) > 60).all()
+
+
+def test_circular_error_wraps_and_decoder_shapes():
+    assert circular_error_degrees(torch.tensor([[0.99]]), torch.tensor([[0.01]])).item() == pytest.approx(7.2, abs=1e-4)
+    out = ImageDecoder(10, size=12)(torch.randn(4, 10))
+    assert out.shape == (4, 3, 12, 12) and out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: binned_target(torch.zeros(2, 2), 8), "normalised parameters"),
+        (lambda: binned_target(torch.zeros(2), 1), "bins must be"),
+        (lambda: binned_target(torch.zeros(2), 8, "cauchy"), "kind must be"),
+        (lambda: binned_target(torch.zeros(2), 8, width=0.0), "width must be positive"),
+        (lambda: jensen_shannon(torch.ones(2, 3), torch.ones(2, 4)), "share a shape"),
+        (lambda: SelfSupervised("byol"), "method must be"),
+        (lambda: SelfSupervised("duet", features=60, bins=8), "divisible"),
+        (lambda: transform(torch.zeros(2, 3, 8, 8), torch.zeros(2, 2)), "grey digits"),
+        (lambda: LinearReadout(torch.zeros(3, 4), torch.zeros(2, 2)), "features"),
+        (lambda: ImageDecoder(4, size=10), "multiple of 4"),
+    ],
+)
+def test_bad_inputs(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
