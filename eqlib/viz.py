@@ -176,14 +176,27 @@ def capsule_activations_plotly(t: torch.Tensor, title: str = "capsule activation
     return fig
 
 
-CATEGORY_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+CATEGORY_COLOURS = (
+    "#d62728",
+    "#1f77b4",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
 
 
 def _d_map_arrays(d_maps: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
     """Check that every map is ``(grid, grid)`` with one shared shape and return NumPy arrays."""
     if not d_maps:
         raise ValueError("expected at least one d-map")
-    arrays = {name: (m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)) for name, m in d_maps.items()}
+    arrays = {
+        name: (m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)) for name, m in d_maps.items()
+    }
     shapes = {a.shape for a in arrays.values()}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
         raise ValueError(f"expected d-maps (grid, grid) of one shape, got {sorted(shapes)}")
@@ -215,8 +228,18 @@ def selectivity_maps(
                 ax.set_axis_off()
                 continue
             category, d_map = list(maps.items())[j]
-            sns.heatmap(d_map, ax=ax, cmap="RdBu_r", vmin=-limit, vmax=limit, center=0, square=True,
-                        xticklabels=False, yticklabels=False, cbar=j == len(maps) - 1)
+            sns.heatmap(
+                d_map,
+                ax=ax,
+                cmap="RdBu_r",
+                vmin=-limit,
+                vmax=limit,
+                center=0,
+                square=True,
+                xticklabels=False,
+                yticklabels=False,
+                cbar=j == len(maps) - 1,
+            )
             ax.set_title(category if model == next(iter(arrays)) else "", fontsize=10)
         axes_row[0].set_ylabel(model, fontsize=10)
     fig.suptitle("Cohen's d per unit (category vs the rest)")
@@ -306,7 +329,9 @@ def unit_drivers_figure(
         labels: ``(N,)`` indices into ``names``; unit: ``(row, col)`` on the map.
     """
     if activations.dim() != 3 or activations.shape[1:] != d_map.shape:
-        raise ValueError(f"expected activations (N, {d_map.shape[0]}, {d_map.shape[1]}), got {tuple(activations.shape)}")
+        raise ValueError(
+            f"expected activations (N, {d_map.shape[0]}, {d_map.shape[1]}), got {tuple(activations.shape)}"
+        )
     if len(images) != len(activations) or labels.shape != (len(activations),):
         raise ValueError("activations, images and labels must describe the same N images")
     row, col = unit

@@ -33,11 +33,17 @@ def test_von_mises_targets_wrap_around_and_gaussian_ones_do_not():
     assert torch.allclose(torch.roll(vm, 3), shifted, atol=1e-6)  # moving the parameter rolls the target
     gauss = binned_target(torch.tensor([0.0]), 8, "gaussian")[0]
     assert gauss[7] < 1e-3 < gauss[0]
-    assert binned_target(torch.tensor([0.5]), 8, "vonmises", width=20.0).max() > binned_target(torch.tensor([0.5]), 8).max()
+    assert (
+        binned_target(torch.tensor([0.5]), 8, "vonmises", width=20.0).max()
+        > binned_target(torch.tensor([0.5]), 8).max()
+    )
 
 
 def test_jensen_shannon_matches_scipy_and_its_bounds():
-    p, q = torch.softmax(torch.randn(6, 8, dtype=torch.float64), -1), torch.softmax(torch.randn(6, 8, dtype=torch.float64), -1)
+    p, q = (
+        torch.softmax(torch.randn(6, 8, dtype=torch.float64), -1),
+        torch.softmax(torch.randn(6, 8, dtype=torch.float64), -1),
+    )
     expected = sum(scipy_js_distance(a.numpy(), b.numpy()) ** 2 for a, b in zip(p, q)) / 6
     assert jensen_shannon(p, q).item() == pytest.approx(expected, rel=1e-6)
     assert jensen_shannon(p, q).item() == pytest.approx(jensen_shannon(q, p).item())

@@ -3,10 +3,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
-
-import numpy as np
 
 from eqlib.viz import (
     CATEGORY_COLOURS,
@@ -178,7 +177,10 @@ def test_capsule_activations_plotly_has_one_frame_per_step_and_unit_length_capsu
 
 
 def test_selectivity_maps_share_one_symmetric_colour_scale():
-    rows = {"TVAE": {"a": torch.full((4, 4), 2.0), "b": torch.zeros(4, 4)}, "VAE": {"a": -torch.ones(4, 4), "b": torch.ones(4, 4)}}
+    rows = {
+        "TVAE": {"a": torch.full((4, 4), 2.0), "b": torch.zeros(4, 4)},
+        "VAE": {"a": -torch.ones(4, 4), "b": torch.ones(4, 4)},
+    }
     fig = selectivity_maps(rows)
     meshes = [ax.collections[0] for ax in fig.get_axes() if ax.collections and ax.get_label() != "<colorbar>"]
     assert len(meshes) == 4 and all(m.get_clim() == (-2.0, 2.0) for m in meshes)
@@ -195,7 +197,9 @@ def test_selective_units_image_mixes_the_colours_of_shared_units():
     b[1, 1] = b[2, 2] = 1.0
     image, count = selective_units_image({"a": a, "b": b}, threshold=0.85)
     assert count.tolist() == [[1, 0, 0], [0, 2, 0], [0, 0, 1]]
-    assert np.allclose(image[0, 0], to_rgb(CATEGORY_COLOURS[0])) and np.allclose(image[2, 2], to_rgb(CATEGORY_COLOURS[1]))
+    assert np.allclose(image[0, 0], to_rgb(CATEGORY_COLOURS[0])) and np.allclose(
+        image[2, 2], to_rgb(CATEGORY_COLOURS[1])
+    )
     assert np.allclose(image[1, 1], (np.array(to_rgb(CATEGORY_COLOURS[0])) + to_rgb(CATEGORY_COLOURS[1])) / 2)
     assert np.allclose(image[0, 1], 0.92)
 
@@ -222,7 +226,9 @@ def test_unit_drivers_figure_shows_the_top_images_of_the_chosen_unit():
     activations = torch.zeros(5, 3, 3)
     activations[:, 1, 2] = torch.tensor([0.0, 4.0, 1.0, 3.0, 2.0])
     images = torch.arange(5.0)[:, None, None, None].expand(5, 1, 4, 4) + torch.rand(5, 1, 4, 4) * 0.1
-    fig = unit_drivers_figure(torch.randn(3, 3), activations, images, torch.tensor([0, 1, 0, 1, 0]), ["x", "y"], (1, 2), top=3)
+    fig = unit_drivers_figure(
+        torch.randn(3, 3), activations, images, torch.tensor([0, 1, 0, 1, 0]), ["x", "y"], (1, 2), top=3
+    )
     shown = [ax for ax in fig.get_axes()[1:]]
     assert [round(float(ax.images[0].get_array().mean())) for ax in shown] == [1, 3, 4]  # by activation 4, 3, 2
     assert [ax.get_title() for ax in shown] == ["y", "y", "x"]
@@ -243,7 +249,9 @@ def test_selectivity_explorer_redraws_for_category_threshold_and_unit(monkeypatc
     monkeypatch.setattr("eqlib.widgets.unit_drivers_figure", recording_figure)
     first, second = torch.zeros(4, 4), torch.ones(4, 4)
     first[2, 3] = 2.0
-    box = selectivity_explorer({"a": first, "b": second}, torch.rand(6, 4, 4), torch.rand(6, 1, 5, 5), torch.tensor([0, 1] * 3))
+    box = selectivity_explorer(
+        {"a": first, "b": second}, torch.rand(6, 4, 4), torch.rand(6, 1, 5, 5), torch.tensor([0, 1] * 3)
+    )
     assert drawn == [(2.0, (2, 3), 0.85)]  # starts at the most selective unit of the first category
     box.category.value = "b"
     box.sliders["threshold"].value = 0.5

@@ -38,7 +38,9 @@ def transform(gray: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     ``params`` ``(B, 2)`` are the normalised (angle, hue) in [0, 1).
     """
     if gray.dim() != 4 or gray.shape[1] != 1 or params.shape != (gray.shape[0], 2):
-        raise ValueError(f"expected grey digits (B, 1, H, W) and params (B, 2), got {tuple(gray.shape)} and {tuple(params.shape)}")
+        raise ValueError(
+            f"expected grey digits (B, 1, H, W) and params (B, 2), got {tuple(gray.shape)} and {tuple(params.shape)}"
+        )
     degrees = 360.0 * params
     return affine(colourise(gray, degrees[:, 1]), degrees[:, 0], torch.ones_like(degrees[:, 0]))
 
@@ -51,8 +53,14 @@ class Backbone(nn.Sequential):
             return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
 
         super().__init__(
-            *block(3, 32), nn.MaxPool2d(2), *block(32, 64), nn.MaxPool2d(2), *block(64, 128),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, features),
+            *block(3, 32),
+            nn.MaxPool2d(2),
+            *block(32, 64),
+            nn.MaxPool2d(2),
+            *block(64, 128),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(128, features),
         )
 
 
@@ -113,7 +121,9 @@ class SelfSupervised(nn.Module):
 
     def targets(self, params: torch.Tensor) -> torch.Tensor:
         """Binned von Mises targets ``(B, K, G)`` for normalised parameters ``(B, K)``."""
-        return torch.stack([binned_target(params[:, k], self.bins, "vonmises", self.kappa) for k in range(params.shape[1])], 1)
+        return torch.stack(
+            [binned_target(params[:, k], self.bins, "vonmises", self.kappa) for k in range(params.shape[1])], 1
+        )
 
     def loss(self, gray: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """The method's loss on a batch of grey digits ``(B, 1, H, W)``; views are drawn here."""
@@ -149,10 +159,15 @@ class ImageDecoder(nn.Sequential):
         if size % 4:
             raise ValueError(f"size must be a multiple of 4, got {size}")
         super().__init__(
-            nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, 64 * (size // 4) ** 2), nn.ReLU(),
+            nn.Linear(inputs, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 64 * (size // 4) ** 2),
+            nn.ReLU(),
             nn.Unflatten(1, (64, size // 4, size // 4)),
-            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(32, 3, 4, stride=2, padding=1), nn.Sigmoid(),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(32, 3, 4, stride=2, padding=1),
+            nn.Sigmoid(),
         )
 
 
@@ -178,7 +193,9 @@ class LinearReadout:
 
     def __init__(self, features: torch.Tensor, params: torch.Tensor, ridge: float = 1e-2) -> None:
         if features.dim() != 2 or params.dim() != 2 or len(features) != len(params):
-            raise ValueError(f"expected features (N, F) and params (N, K), got {tuple(features.shape)} and {tuple(params.shape)}")
+            raise ValueError(
+                f"expected features (N, F) and params (N, K), got {tuple(features.shape)} and {tuple(params.shape)}"
+            )
         x, y = features.double(), circular_features(params).double()
         self.x_mean, self.y_mean = x.mean(0), y.mean(0)
         xc = x - self.x_mean
