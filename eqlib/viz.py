@@ -206,7 +206,10 @@ def _d_map_arrays(d_maps: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, 
 
 
 def selectivity_maps(
-    rows: Mapping[str, Mapping[str, torch.Tensor | np.ndarray]], limit: float | None = None, size: float = 2.3
+    rows: Mapping[str, Mapping[str, torch.Tensor | np.ndarray]],
+    limit: float | None = None,
+    size: float = 2.3,
+    title: str = "Cohen's d per unit (category vs the rest)",
 ) -> plt.Figure:
     """Cohen's d maps as seaborn heatmaps: one row per model, one column per category.
 
@@ -242,7 +245,7 @@ def selectivity_maps(
             )
             ax.set_title(category if model == next(iter(arrays)) else "", fontsize=10)
         axes_row[0].set_ylabel(model, fontsize=10)
-    fig.suptitle("Cohen's d per unit (category vs the rest)")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -299,6 +302,8 @@ def selective_units_figure(
         centre = torus_centroid(d_map >= threshold)
         if centre is not None:
             axes[1].plot(centre[1], centre[0], marker="o", markersize=11, color=colour, markeredgecolor="k")
+    axes[1].set_xlim(-0.5, image.shape[1] - 0.5)
+    axes[1].set_ylim(image.shape[0] - 0.5, -0.5)
     axes[1].set_title("where each category's selective units cluster", fontsize=10)
     for ax in axes:
         ax.set_xticks([])
