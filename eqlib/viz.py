@@ -361,3 +361,54 @@ def unit_drivers_figure(
         image_ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def duet_matrix_figure(
+    image: torch.Tensor,
+    matrix: torch.Tensor,
+    structure: torch.Tensor,
+    target: torch.Tensor | None = None,
+    names: Sequence[str] = ("rotation", "hue"),
+) -> plt.Figure:
+    """An input image ``(3, H, W)``, DUET's matrices ``(K, G, C)`` as heatmaps and their bin distributions ``(K, G)``.
+
+    Rows of a matrix are the ``G`` bins of one transformation, columns the ``C`` content
+    channels; the bar chart beside it is the softmax of the row means, with the binned target
+    of the true parameter (``target``, ``(K, G)``) as a line.
+    """
+    if matrix.dim() != 3 or structure.shape != matrix.shape[:2] or len(names) != matrix.shape[0]:
+        raise ValueError(
+            f"expected matrix (K, G, C), structure (K, G) and K names, got {tuple(matrix.shape)}, "
+            f"{tuple(structure.shape)} and {len(names)} names"
+        )
+    groups, bins = structure.shape
+    fig, axes = plt.subplots(
+        1, 1 + 2 * groups, figsize=(2.0 + 5.2 * groups, 2.6), gridspec_kw={"width_ratios": [1] + [2.2, 1] * groups}
+    )
+    axes[0].imshow(_to_image(image))
+    axes[0].axis("off")
+    axes[0].set_title("input", fontsize=10)
+    limit = float(matrix.abs().max())
+    for k, name in enumerate(names):
+        heat, bars = axes[1 + 2 * k], axes[2 + 2 * k]
+        heat.imshow(matrix[k].detach().cpu().numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        heat.set_title(f"{name}: {bins} bins x {matrix.shape[2]} channels", fontsize=10)
+        heat.set_ylabel("bin g")
+        heat.set_xlabel("content channel c")
+        bars.barh(range(bins), structure[k].detach().cpu().numpy(), color="tab:blue", label="softmax of row means")
+        if target is not None:
+            bars.plot(target[k].detach().cpu().numpy(), range(bins), color="tab:red", marker="o", label="target")
+        bars.set_ylim(bins - 0.5, -0.5)
+        bars.set_xlim(0, 1)
+        bars.set_yticks([])
+        bars.set_title("bin distribution", fontsize=10)
+    axes[-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def generation_figure(images: Mapping[str, torch.Tensor], title: str | None = None, size: float = 1.8) -> plt.Figure:
+    """One row of labelled RGB images ``(3, H, W)``, e.g. the truth next to what each method generates."""
+    if not images:
+        raise ValueError("generation_figure needs at least one image")
+    return image_grid(list(images.values()), titles=list(images), size=size, suptitle=title)

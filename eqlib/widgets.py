@@ -12,7 +12,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from eqlib.viz import capsule_traversal_figure, unit_drivers_figure
+from eqlib.viz import capsule_traversal_figure, duet_matrix_figure, generation_figure, unit_drivers_figure
 
 
 def _explorer(controls: Sequence[widgets.ValueWidget], render: Callable) -> widgets.VBox:
@@ -185,3 +185,41 @@ def selectivity_explorer(
     box = _explorer([category, *sliders.values()], render)
     box.category, box.sliders = category, sliders
     return box
+
+
+def _transform_sliders(digits: int) -> dict[str, tuple]:
+    if digits < 1:
+        raise ValueError(f"need at least one digit to show, got {digits}")
+    return {"digit": (0, digits - 1, 0), "angle": (0, 350, 90, 10), "hue": (0, 350, 120, 10)}
+
+
+def controlled_generation_explorer(
+    generate: Callable[[int, float, float], Mapping[str, torch.Tensor]], digits: int
+) -> widgets.VBox:
+    """Sliders ``digit``, ``angle`` and ``hue`` (degrees) above the images ``generate(digit, angle, hue)`` returns.
+
+    ``generate`` maps a choice to labelled RGB images ``(3, H, W)``, e.g. the truly transformed
+    digit and each method's controlled generation. Returns a ``VBox`` with ``.sliders`` and ``.output``.
+    """
+
+    def render(digit: int, angle: int, hue: int) -> plt.Figure:
+        return generation_figure(generate(digit, angle, hue), title=f"digit {digit}: angle {angle}°, hue {hue}°")
+
+    return sliders_explorer(render, _transform_sliders(digits))
+
+
+def duet_matrix_explorer(
+    inspect: Callable[[int, float, float], tuple[torch.Tensor, ...]],
+    digits: int,
+    names: Sequence[str] = ("rotation", "hue"),
+) -> widgets.VBox:
+    """Sliders ``digit``, ``angle`` and ``hue`` (degrees) above DUET's matrices for that input.
+
+    ``inspect(digit, angle, hue)`` returns ``(image (3, H, W), matrix (K, G, C), structure (K, G),
+    target (K, G))``, drawn by ``eqlib.viz.duet_matrix_figure``. Returns a ``VBox`` with ``.sliders`` and ``.output``.
+    """
+
+    def render(digit: int, angle: int, hue: int) -> plt.Figure:
+        return duet_matrix_figure(*inspect(digit, angle, hue), names=names)
+
+    return sliders_explorer(render, _transform_sliders(digits))

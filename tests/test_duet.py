@@ -10,8 +10,10 @@ from eqlib.models.duet import (
     ImageDecoder,
     LinearReadout,
     SelfSupervised,
+    bin_circular_mean,
     circular_error_degrees,
     circular_features,
+    controlled_code,
     duet_code,
     transform,
 )
@@ -105,6 +107,35 @@ def test_circular_error_wraps_and_decoder_shapes():
     assert out.shape == (4, 3, 12, 12) and out.min() >= 0 and out.max() <= 1
 
 
+def test_bin_circular_mean_reads_the_parameter_back_from_its_target_and_wraps():
+    model = SelfSupervised("duet", features=64, bins=8)
+    params = torch.tensor([[0.0, 0.97], [0.3, 0.5], [0.62, 0.01]])
+    assert torch.allclose(
+        circular_features(bin_circular_mean(model.targets(params))), circular_features(params), atol=1e-3
+    )
+    uniform_but_one = torch.full((1, 1, 8), 0.1)
+    uniform_but_one[0, 0, 6] = 0.3
+    assert bin_circular_mean(uniform_but_one).item() == pytest.approx(6 / 8)
+
+
+def test_controlled_code_sets_duets_bins_and_edits_the_others_through_the_readout():
+    torch.manual_seed(0)
+    images, params, new = torch.rand(40, 3, 28, 28), torch.rand(40, 2), torch.rand(40, 2)
+    duet = SelfSupervised("duet", features=64, bins=8).eval()
+    code = controlled_code(duet, images, new)
+    channels = 64 // (2 * 8)
+    assert torch.equal(code[:, : 2 * channels], duet.content(images).detach())
+    assert torch.allclose(code[:, 2 * channels :].view(40, 2, 8), duet.targets(new))
+    simclr = SelfSupervised("simclr", features=64).eval()
+    with torch.no_grad():
+        readout = LinearReadout(simclr.representation(images), params, ridge=1e-6)
+    edited = controlled_code(simclr, images, new, readout)
+    assert edited.shape == (40, 64)
+    assert (circular_error_degrees(readout.predict(edited), new) < 1.0).all()
+    with pytest.raises(ValueError, match="no parameter slot"):
+        controlled_code(simclr, images, new)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -118,6 +149,7 @@ def test_circular_error_wraps_and_decoder_shapes():
         (lambda: transform(torch.zeros(2, 3, 8, 8), torch.zeros(2, 2)), "grey digits"),
         (lambda: LinearReadout(torch.zeros(3, 4), torch.zeros(2, 2)), "features"),
         (lambda: ImageDecoder(4, size=10), "multiple of 4"),
+        (lambda: bin_circular_mean(torch.ones(2, 8)), "distributions"),
     ],
 )
 def test_bad_inputs(call, message):

@@ -11,6 +11,7 @@ from eqlib.viz import (
     CATEGORY_COLOURS,
     capsule_activations_plotly,
     capsule_traversal_figure,
+    duet_matrix_figure,
     feature_rows,
     image_grid,
     plot_history,
@@ -20,7 +21,15 @@ from eqlib.viz import (
     torus_centroid,
     unit_drivers_figure,
 )
-from eqlib.widgets import latent_traversal, selectivity_explorer, slider_explorer, sliders_explorer, text_explorer
+from eqlib.widgets import (
+    controlled_generation_explorer,
+    duet_matrix_explorer,
+    latent_traversal,
+    selectivity_explorer,
+    slider_explorer,
+    sliders_explorer,
+    text_explorer,
+)
 
 
 def test_image_grid_lays_out_images_with_titles():
@@ -260,3 +269,51 @@ def test_selectivity_explorer_redraws_for_category_threshold_and_unit(monkeypatc
     plt.close("all")
     with pytest.raises(ValueError, match="at least one d-map"):
         selectivity_explorer({}, torch.rand(6, 4, 4), torch.rand(6, 1, 5, 5), torch.zeros(6))
+
+
+def test_duet_matrix_figure_draws_heatmaps_and_bin_distributions():
+    matrix, structure = torch.randn(2, 8, 4), torch.softmax(torch.randn(2, 8), -1)
+    fig = duet_matrix_figure(torch.rand(3, 10, 10), matrix, structure, torch.softmax(torch.randn(2, 8), -1))
+    assert len(fig.axes) == 5
+    bars = fig.axes[2].patches
+    assert [b.get_width() for b in bars] == pytest.approx(structure[0].tolist())
+    with pytest.raises(ValueError, match="K names"):
+        duet_matrix_figure(torch.rand(3, 10, 10), matrix, structure, names=("rotation",))
+    plt.close("all")
+
+
+def test_generation_explorer_regenerates_for_every_slider_change():
+    calls = []
+
+    def generate(digit, angle, hue):
+        calls.append((digit, angle, hue))
+        return {"truth": torch.rand(3, 8, 8), "DUET": torch.rand(3, 8, 8)}
+
+    box = controlled_generation_explorer(generate, digits=5)
+    box.sliders["angle"].value = 40
+    box.sliders["hue"].value = 200
+    box.sliders["digit"].value = 3
+    assert calls == [(0, 90, 120), (0, 40, 120), (0, 40, 200), (3, 40, 200)]
+    plt.close("all")
+    with pytest.raises(ValueError, match="at least one digit"):
+        controlled_generation_explorer(generate, digits=0)
+
+
+def test_duet_matrix_explorer_redraws_the_matrix_of_the_transformed_input(monkeypatch):
+    drawn = []
+
+    def recording_figure(image, matrix, structure, target, names):
+        drawn.append(float(matrix.sum()))
+        return duet_matrix_figure(image, matrix, structure, target, names)
+
+    monkeypatch.setattr("eqlib.widgets.duet_matrix_figure", recording_figure)
+
+    def inspect(digit, angle, hue):
+        matrix = torch.full((2, 8, 4), float(angle + hue + digit))
+        return torch.rand(3, 8, 8), matrix, torch.full((2, 8), 1 / 8), None
+
+    box = duet_matrix_explorer(inspect, digits=3)
+    box.sliders["angle"].value = 0
+    box.sliders["hue"].value = 10
+    assert drawn == [64.0 * 210, 64.0 * 120, 64.0 * 10]
+    plt.close("all")

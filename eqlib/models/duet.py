@@ -46,9 +46,13 @@ def transform(gray: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
 
 
 class Backbone(nn.Sequential):
-    """Three conv blocks and global average pooling: ``(B, 3, H, W)`` -> ``(B, features)``."""
+    """Three conv blocks, average pooling to a ``pool x pool`` grid and a linear map: ``(B, 3, H, W)`` -> ``(B, features)``.
 
-    def __init__(self, features: int = 256) -> None:
+    The coarse grid (rather than global pooling) keeps where the strokes lie, which a linear
+    readout of the rotation angle needs: with ``pool=1`` DUET's bins never learn the angle.
+    """
+
+    def __init__(self, features: int = 512, pool: int = 3) -> None:
         def block(c_in: int, c_out: int) -> list[nn.Module]:
             return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
 
@@ -58,9 +62,9 @@ class Backbone(nn.Sequential):
             *block(32, 64),
             nn.MaxPool2d(2),
             *block(64, 128),
-            nn.AdaptiveAvgPool2d(1),
+            nn.AdaptiveAvgPool2d(pool),
             nn.Flatten(),
-            nn.Linear(128, features),
+            nn.Linear(128 * pool * pool, features),
         )
 
 
@@ -73,7 +77,7 @@ class SelfSupervised(nn.Module):
 
     Args:
         features: backbone output size ``F``; for DUET ``F = K * bins * C`` with ``K = 2``
-            (rotation, hue), e.g. 256 = 2 x 8 x 16.
+            (rotation, hue): 512 = 2 x 8 x 32.
         bins: ``G``, the resolution of DUET's transformation axis.
         weight: lambda of the ESSL or DUET term (default 0.4 and 10).
         kappa: concentration of DUET's von Mises targets.
@@ -82,7 +86,7 @@ class SelfSupervised(nn.Module):
     def __init__(
         self,
         method: str,
-        features: int = 256,
+        features: int = 512,
         bins: int = 8,
         weight: float | None = None,
         kappa: float = 3.0,
@@ -219,3 +223,33 @@ def circular_error_degrees(predicted: torch.Tensor, true: torch.Tensor) -> torch
     """Mean absolute error on the circle, in degrees, per parameter: ``(N, K)`` x 2 -> ``(K,)``; chance is 90."""
     difference = (predicted - true) % 1.0
     return 360.0 * torch.minimum(difference, 1.0 - difference).mean(0)
+
+
+def bin_circular_mean(distribution: torch.Tensor) -> torch.Tensor:
+    """The parameter a distribution over ``G`` cyclic bins points at: ``(B, K, G)`` -> ``(B, K)`` in [0, 1).
+
+    Bin ``g`` is centred on ``g / G`` (as in ``binned_target``); the reading is the angle of
+    ``sum_g p_g exp(2 pi i g / G)``, so DUET's marginals give the parameters with no probe.
+    """
+    if distribution.dim() != 3:
+        raise ValueError(f"expected distributions (B, K, G), got {tuple(distribution.shape)}")
+    angles = 2 * torch.pi * torch.arange(distribution.shape[-1], device=distribution.device) / distribution.shape[-1]
+    sine, cosine = (distribution * torch.sin(angles)).sum(-1), (distribution * torch.cos(angles)).sum(-1)
+    return torch.atan2(sine, cosine) / (2 * torch.pi) % 1.0
+
+
+@torch.no_grad()
+def controlled_code(
+    model: SelfSupervised, images: torch.Tensor, params: torch.Tensor, readout: LinearReadout | None = None
+) -> torch.Tensor:
+    """The code a decoder reads to draw ``images`` ``(B, 3, H, W)`` under new parameters ``(B, 2)``.
+
+    DUET: its content with the bin distributions set to the targets of ``params``, ``(B, K*C + K*G)``.
+    SimCLR and ESSL have no place for the parameters, so the best counterpart is the
+    representation moved by ``readout.edit`` until a linear readout reports ``params``, ``(B, F)``.
+    """
+    if model.method == "duet":
+        return duet_code(model.content(images), model.targets(params))
+    if readout is None:
+        raise ValueError(f"{model.method} has no parameter slot: pass the LinearReadout whose edit sets the parameters")
+    return readout.edit(model.representation(images), params)
