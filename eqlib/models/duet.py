@@ -157,12 +157,13 @@ class SelfSupervised(nn.Module):
 
 
 class ImageDecoder(nn.Sequential):
-    """Decoder from a frozen code ``(B, inputs)`` to coloured images ``(B, 3, size, size)`` in [0, 1]."""
+    """Decoder from a frozen code ``(B, inputs)``, standardised per feature, to coloured images ``(B, 3, size, size)`` in [0, 1]."""
 
     def __init__(self, inputs: int, size: int = 28, hidden: int = 256) -> None:
         if size % 4:
             raise ValueError(f"size must be a multiple of 4, got {size}")
         super().__init__(
+            nn.BatchNorm1d(inputs),  # codes differ in scale from method to method: standardise each feature
             nn.Linear(inputs, hidden),
             nn.ReLU(),
             nn.Linear(hidden, 64 * (size // 4) ** 2),
