@@ -187,6 +187,11 @@ def circular_features(params: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.cos(angle), torch.sin(angle)], dim=1)
 
 
+def circle_to_params(cosine: torch.Tensor, sine: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``circular_features``: points ``(cos, sin)``, each ``(B, K)``, -> parameters ``(B, K)`` in [0, 1)."""
+    return torch.atan2(sine, cosine) / (2 * torch.pi) % 1.0
+
+
 class LinearReadout:
     """Ridge regression from a representation ``(N, F)`` to circular parameter features ``(N, 2K)``.
 
@@ -211,9 +216,8 @@ class LinearReadout:
         return (features.double() - self.x_mean) @ self.weight.T + self.y_mean
 
     def predict(self, features: torch.Tensor) -> torch.Tensor:
-        y = self._circle(features)
-        k = y.shape[1] // 2
-        return (torch.atan2(y[:, k:], y[:, :k]) / (2 * torch.pi) % 1.0).float()
+        cosine, sine = self._circle(features).chunk(2, dim=1)
+        return circle_to_params(cosine, sine).float()
 
     def edit(self, features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         change = circular_features(params).double() - self._circle(features)
@@ -236,7 +240,7 @@ def bin_circular_mean(distribution: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"expected distributions (B, K, G), got {tuple(distribution.shape)}")
     angles = 2 * torch.pi * torch.arange(distribution.shape[-1], device=distribution.device) / distribution.shape[-1]
     sine, cosine = (distribution * torch.sin(angles)).sum(-1), (distribution * torch.cos(angles)).sum(-1)
-    return torch.atan2(sine, cosine) / (2 * torch.pi) % 1.0
+    return circle_to_params(cosine, sine)
 
 
 @torch.no_grad()
