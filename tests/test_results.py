@@ -1,0 +1,100 @@
+"""Results records: what a notebook must record, how the README table is built, and that it is current."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from eqlib.results import (
+    BEGIN,
+    CLAIMS,
+    END,
+    MIMETYPE,
+    read_record,
+    record,
+    replace_table,
+    required_values,
+    results_table,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def values_for(notebook: str, value: float = 0.5) -> dict:
+    return dict.fromkeys(required_values(notebook), value)
+
+
+def test_every_notebook_has_claims_and_every_claim_reads_recorded_values():
+    assert sorted(CLAIMS) == [p.name[:2] for p in NOTEBOOKS]
+    for notebook, claims in CLAIMS.items():
+        assert claims and required_values(notebook), notebook
+        for claim in claims:
+            assert claim.claim and "{" in claim.suite, (notebook, claim)
+
+
+def test_record_returns_the_values_and_refuses_missing_unknown_or_nonfinite_ones():
+    result = record("08", values_for("08"), seconds=12.0, device="cpu", fast=True, seed=3)
+    assert result["notebook"] == "08" and result["mode"] == "fast" and result["seed"] == 3
+    assert result["values"] == values_for("08") and result["device"].startswith("CPU")
+    with pytest.raises(ValueError, match="missing \\['grud'\\]"):
+        record(
+            "08",
+            {k: v for k, v in values_for("08").items() if k != "grud"},
+            seconds=1,
+            device="cpu",
+            fast=False,
+            seed=0,
+        )
+    with pytest.raises(ValueError, match="unknown \\['extra'\\]"):
+        record("08", {**values_for("08"), "extra": 1.0}, seconds=1, device="cpu", fast=False, seed=0)
+    with pytest.raises(ValueError, match="must be finite"):
+        record("08", {**values_for("08"), "gru": math.nan}, seconds=1, device="cpu", fast=False, seed=0)
+    with pytest.raises(ValueError, match="notebook must be one of"):
+        record("99", {}, seconds=1, device="cpu", fast=False, seed=0)
+    with pytest.raises(ValueError, match="positive run time"):
+        record("08", values_for("08"), seconds=0, device="cpu", fast=False, seed=0)
+
+
+def _notebook_with(*records: dict) -> dict:
+    outputs = [{"output_type": "display_data", "data": {MIMETYPE: r}, "metadata": {}} for r in records]
+    return {"cells": [{"cell_type": "code", "outputs": outputs, "source": ""}]}
+
+
+def test_read_record_finds_exactly_one_record():
+    result = {"notebook": "08", "mode": "full", "values": values_for("08")}
+    assert read_record(_notebook_with(result)) == result
+    with pytest.raises(ValueError, match="found 0"):
+        read_record(_notebook_with())
+    with pytest.raises(ValueError, match="found 2"):
+        read_record(_notebook_with(result, result))
+
+
+def test_table_formats_each_claim_from_the_recorded_values_and_takes_full_runs_only():
+    full = {
+        "notebook": "08",
+        "mode": "full",
+        "device": "CPU, 2 cores",
+        "seconds": 300.0,
+        "values": {"gru": 0.4301, "gru_apc": 0.4642, "grud": 0.445, "grud_apc": 0.487},
+    }
+    table = results_table([full])
+    assert "GRU 0.430 -> 0.464, GRU-D 0.445 -> 0.487" in table and "CPU, 2 cores, 5.0 min" in table
+    assert len(table.splitlines()) == 2 + len(CLAIMS["08"])
+    with pytest.raises(ValueError, match="fast mode"):
+        results_table([{**full, "mode": "fast"}])
+
+
+def test_replace_table_keeps_the_rest_of_the_readme_and_needs_both_markers():
+    readme = f"intro\n{BEGIN}\nold\n{END}\noutro\n"
+    assert replace_table(readme, "new") == f"intro\n{BEGIN}\nnew\n{END}\noutro\n"
+    with pytest.raises(ValueError, match="markers"):
+        replace_table("no markers here", "new")
+
+
+def test_committed_notebooks_record_full_runs_and_the_readme_table_is_current():
+    records = [read_record(json.loads(path.read_text())) for path in NOTEBOOKS]
+    assert [r["notebook"] for r in records] == [p.name[:2] for p in NOTEBOOKS]
+    readme = (ROOT / "README.md").read_text()
+    assert replace_table(readme, results_table(records)) == readme, "README results table is stale: make results"
