@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab test unit notebooks execute clean
+.PHONY: setup lab test unit notebooks execute results student browser clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,18 @@ execute: $(STAMP)
 	  echo "executing $$nb (full mode)"; \
 	  EQLIB_FAST=0 $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
 	done
+
+## make results: the README's results table, from the records of the committed full runs
+results: $(STAMP)
+	$(BIN)/python -m eqlib.results
+
+## make student: copies of the notebooks in student/, each solution replaced by a stub
+student: $(STAMP)
+	$(BIN)/python -m eqlib.student
+
+## make browser: the widgets driven in headless Chromium (needs `apt-get install chromium`)
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/test_browser.py -m browser
 
 clean:
 	rm -rf build .cache .pytest_cache
