@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 SOLUTION_TAG, EXERCISE_TAG = "solution", "exercise"
-_COLLAPSED_NOTE = re.compile(r"^The solution cells are collapsed.*$\n?", re.MULTILINE)
+_COLLAPSED_NOTE = re.compile(r"^The solution cells?\b[^\n]*collapsed[^\n]*$\n?", re.MULTILINE)
 _ANSWER_START = "*Answer"
 
 

@@ -32,6 +32,7 @@ def test_every_notebook_has_claims_and_every_claim_reads_recorded_values():
         assert claims and required_values(notebook), notebook
         for claim in claims:
             assert claim.claim and "{" in claim.suite, (notebook, claim)
+            assert claim.holds(values_for(notebook)) in (True, False), (notebook, claim)
 
 
 def test_record_returns_the_values_and_refuses_missing_unknown_or_nonfinite_ones():
@@ -80,7 +81,9 @@ def test_table_formats_each_claim_from_the_recorded_values_and_takes_full_runs_o
         "values": {"gru": 0.4301, "gru_apc": 0.4642, "grud": 0.445, "grud_apc": 0.487},
     }
     table = results_table([full])
-    assert "GRU 0.430 -> 0.464, GRU-D 0.445 -> 0.487" in table and "CPU, 2 cores, 5.0 min" in table
+    assert "GRU 0.430 -> 0.464, GRU-D 0.445 -> 0.487 | yes | CPU, 2 cores, 5.0 min |" in table
+    worse = {**full, "values": {**full["values"], "grud_apc": 0.40}}
+    assert "GRU-D 0.445 -> 0.400 | no |" in results_table([worse])
     assert len(table.splitlines()) == 2 + len(CLAIMS["08"])
     with pytest.raises(ValueError, match="fast mode"):
         results_table([{**full, "mode": "fast"}])

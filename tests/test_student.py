@@ -59,8 +59,10 @@ def test_a_solution_without_its_exercise_above_is_refused():
         student_copy(notebook, "00_tiny")
 
 
-def test_exercise_text_drops_headings():
+def test_exercise_text_drops_headings_and_every_wording_of_the_collapsed_note():
     assert exercise_text("## Exercises\n\n**2 · Bins.** Count them.") == "**2 · Bins.** Count them."
+    for note in ("The solution cell is collapsed; click on it.", "The solution cell below is collapsed; click."):
+        assert exercise_text(f"**3 · Sweep.** Go.\n\n{note}") == "**3 · Sweep.** Go."
 
 
 def test_student_copies_are_current():
