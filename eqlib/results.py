@@ -156,7 +156,7 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
         Claim(
             "A self normalizing flow reaches the exact flow's likelihood",
             "MNIST, 2-layer FC flow: 947.6 (exact) vs 947.1 nats (SNF) (Keller et al. 2021)",
-            "MNIST, same flow, 1,200 steps: {exact_nll:.1f} vs {snf_nll:.1f} nats; 2-D densities at most "
+            "MNIST, same flow, short training: {exact_nll:.1f} vs {snf_nll:.1f} nats; 2-D densities at most "
             "{toy_gap:.3f} nats apart",
             lambda v: abs(v["snf_nll"] - v["exact_nll"]) < 0.02 * v["exact_nll"] and v["toy_gap"] < 0.1,
         ),
@@ -172,7 +172,7 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "08": (
         Claim(
             "APC pre-training improves AUPRC for GRU and GRU-D on sparse, imbalanced series",
-            "PhysioNet 2012 AUPRC: GRU 51.4, GRU-D 53.1, GRU-D + APC 55.1 (arXiv 2106.15577)",
+            "PhysioNet 2012 AUPRC (%): GRU 51.4, GRU-D 53.1, GRU-D + APC 55.1 (arXiv 2106.15577)",
             "synthetic stays, 5 seeds: GRU {gru:.3f} -> {gru_apc:.3f}, GRU-D {grud:.3f} -> {grud_apc:.3f}",
             lambda v: v["gru_apc"] > v["gru"] and v["grud_apc"] > v["grud"],
         ),
@@ -197,7 +197,7 @@ def describe_device(device: torch.device | str) -> str:
     return device.type.upper()
 
 
-def record(
+def make_record(
     notebook: str,
     values: Mapping[str, float],
     *,
@@ -206,11 +206,10 @@ def record(
     fast: bool,
     seed: int,
 ) -> dict:
-    """Put a notebook's measured values into its outputs, and show them next to the papers' claims.
+    """The record of one run: ``{"notebook", "mode", "seed", "device", "seconds", "torch", "values"}``.
 
     ``values`` must hold exactly ``required_values(notebook)``, each a finite number (a metric that
     is NaN or infinite means the run went wrong, so it raises instead of being written down).
-    Returns the record: ``{"notebook", "mode", "seed", "device", "seconds", "torch", "values"}``.
     """
     needed = required_values(notebook)
     missing, unknown = needed - set(values), set(values) - needed
@@ -226,7 +225,7 @@ def record(
         clean[name] = number
     if not seconds > 0:
         raise ValueError(f"seconds must be the positive run time of the notebook, got {seconds}")
-    result = {
+    return {
         "notebook": notebook,
         "mode": "fast" if fast else "full",
         "seed": int(seed),
@@ -235,8 +234,15 @@ def record(
         "torch": torch.__version__,
         "values": clean,
     }
-    _display(result)
-    return result
+
+
+def record(notebook: str, values: Mapping[str, float], **run) -> None:
+    """Put a notebook's measured values into its outputs, shown next to the claims they test.
+
+    Takes the arguments of ``make_record``; the record travels in the cell's output as JSON
+    (``MIMETYPE``) beside a markdown table, which is what a reader sees.
+    """
+    _display(make_record(notebook, values, **run))
 
 
 def _display(result: dict) -> None:

@@ -11,6 +11,7 @@ from eqlib.results import (
     CLAIMS,
     END,
     MIMETYPE,
+    make_record,
     read_record,
     record,
     replace_table,
@@ -35,8 +36,8 @@ def test_every_notebook_has_claims_and_every_claim_reads_recorded_values():
             assert claim.holds(values_for(notebook)) in (True, False), (notebook, claim)
 
 
-def test_record_returns_the_values_and_refuses_missing_unknown_or_nonfinite_ones():
-    result = record("08", values_for("08"), seconds=12.0, device="cpu", fast=True, seed=3)
+def test_a_record_holds_the_values_and_missing_unknown_or_nonfinite_ones_are_refused():
+    result = make_record("08", values_for("08"), seconds=12.0, device="cpu", fast=True, seed=3)
     assert result["notebook"] == "08" and result["mode"] == "fast" and result["seed"] == 3
     assert result["values"] == values_for("08") and result["device"].startswith("CPU")
     with pytest.raises(ValueError, match="missing \\['grud'\\]"):
@@ -56,6 +57,15 @@ def test_record_returns_the_values_and_refuses_missing_unknown_or_nonfinite_ones
         record("99", {}, seconds=1, device="cpu", fast=False, seed=0)
     with pytest.raises(ValueError, match="positive run time"):
         record("08", values_for("08"), seconds=0, device="cpu", fast=False, seed=0)
+
+
+def test_record_shows_the_claims_and_carries_the_record_as_json(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda data, raw: shown.append((data, raw)))
+    assert record("08", values_for("08"), seconds=5.0, device="cpu", fast=False, seed=0) is None
+    ((data, raw),) = shown
+    assert raw and data[MIMETYPE]["values"] == values_for("08") and data[MIMETYPE]["mode"] == "full"
+    assert "| claim | paper | this run |" in data["text/markdown"] and CLAIMS["08"][0].claim in data["text/markdown"]
 
 
 def _notebook_with(*records: dict) -> dict:
