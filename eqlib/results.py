@@ -4,9 +4,10 @@ Each notebook ends with ``record(...)``: the measured values go into the noteboo
 JSON (mimetype ``application/vnd.eqlib.results+json``) next to a small table the reader sees.
 ``python -m eqlib.results`` (``make results``) reads those records from the committed,
 full-mode notebooks and writes one table into README.md between two markers: for every claim,
-the paper's number where it gives one, this suite's number from the run, the device and the
-notebook's run time. The claims, the papers' numbers and the sentence that states the suite's
-numbers live in ``CLAIMS``; the numbers in that sentence are the recorded values, nothing else.
+the paper's number where it gives one, this suite's number from the run, whether the claim
+holds in it, the device and the notebook's run time. The claims, the papers' numbers, the
+sentence that states the suite's numbers and the test of each claim live in ``CLAIMS``; the
+numbers in that sentence are the recorded values, nothing else.
 """
 
 from __future__ import annotations
