@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -43,9 +42,12 @@ NOTEBOOKS = ["01_invariance_vs_equivariance.ipynb", "03_duet.ipynb", "04_topogra
 RUN_ALL_TIMEOUT_S = 420
 REDRAW_TIMEOUT_S = 60
 
-# JupyterLab's notebook settings for the test: every cell stays in the page (no windowing), so
-# sliders far down the notebook can be found and scrolled to.
-LAB_SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+# JupyterLab settings for the test: every cell stays in the page (no windowing), so sliders far
+# down the notebook can be found and scrolled to; no news pop-up over the page.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+}
 
 
 def _skip_without_browser() -> None:
@@ -75,7 +77,7 @@ class Lab:
     def __init__(self, folder: Path) -> None:
         self.folder, self.port, self.token = folder, _free_port(), os.urandom(16).hex()
         self.url = f"http://127.0.0.1:{self.port}"
-        settings = folder.parent / "lab-settings"
+        settings, workspaces = folder.parent / "lab-settings", folder.parent / "lab-workspaces"
         for name, values in LAB_SETTINGS.items():
             plugin, file = name.rsplit("/", 1)
             (settings / plugin).mkdir(parents=True, exist_ok=True)
@@ -94,6 +96,7 @@ class Lab:
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={folder}",
             "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.workspaces_dir={workspaces}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")
@@ -114,13 +117,17 @@ class Lab:
                 time.sleep(0.5)
         raise TimeoutError(f"JupyterLab did not answer on {self.url} within {timeout_s} s; see {self.log.name}")
 
-    def stop(self) -> None:
-        """Shut the kernels down, then stop the server by its PID (its whole process group)."""
+    def shutdown_kernels(self) -> None:
+        """Shut every running kernel down through the REST API (one notebook's kernel at a time)."""
         try:
             for kernel in json.loads(_get(f"{self.url}/api/kernels", self.token)):
                 _get(f"{self.url}/api/kernels/{kernel['id']}", self.token, method="DELETE")
         except OSError:
             pass
+
+    def stop(self) -> None:
+        """Shut the kernels down, then stop the server by its PID (its whole process group)."""
+        self.shutdown_kernels()
         for sig, wait_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
             if self.process.poll() is not None:
                 break
@@ -132,13 +139,27 @@ class Lab:
         self.log.close()
 
 
+def _copy_without_outputs(source: Path, target: Path) -> None:
+    """The notebook as a reader first opens it: no outputs, no execution counts, no widget state.
+
+    Otherwise the committed run's execution counts would make a notebook look finished before
+    "run all" has begun.
+    """
+    notebook = json.loads(source.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    notebook["metadata"].pop("widgets", None)
+    target.write_text(json.dumps(notebook, indent=1))
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     _skip_without_browser()
     folder = tmp_path_factory.mktemp("lab") / "notebooks"
     folder.mkdir()
     for name in NOTEBOOKS:  # copies: nothing the browser session saves can touch the committed notebooks
-        shutil.copy(ROOT / "notebooks" / name, folder / name)
+        _copy_without_outputs(ROOT / "notebooks" / name, folder / name)
     server = Lab(folder)
     try:
         server.wait_until_up()
@@ -195,7 +216,8 @@ def _wait_for_state(page, predicate, timeout_s: float, what: str) -> dict:
 
 
 def _open_and_run_all(page, lab: Lab, name: str) -> None:
-    page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}")
+    # a workspace of its own, reset: only this notebook is open in the page
+    page.goto(f"{lab.url}/lab/workspaces/eqlib-{name[:2]}/tree/{name}?token={lab.token}&reset")
     _wait_for_state(page, lambda s: s["status"] == "idle", 120, f"{name}: kernel start")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     _wait_for_state(
@@ -261,3 +283,4 @@ def test_every_slider_redraws_its_explorer(browser_context, lab, name):
         assert not unchanged, f"{name}: the explorer did not redraw after moving {unchanged}"
     finally:
         page.close()
+        lab.shutdown_kernels()
