@@ -23,7 +23,7 @@ Action = Callable[[torch.Tensor, Any], torch.Tensor]
 
 def _require_spatial(x: torch.Tensor, name: str, min_dims: int = 2) -> None:
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"{name} expects a torch.Tensor, got {type(x).__name__}")
+        raise TypeError(f"{name} expects a torch.Tensor, got {type(x).__name__}")
     if x.dim() < min_dims:
         raise ValueError(
             f"{name} expects a tensor with at least {min_dims} dims (..., H, W), got shape {tuple(x.shape)}"

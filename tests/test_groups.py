@@ -73,7 +73,7 @@ def test_bad_inputs_raise_clear_errors(images, field):
         groups.rotate(torch.zeros(1, 4, 5), 1)
     with pytest.raises(ValueError, match="group axis of size 4"):
         groups.rotate_field(images, 1)
-    with pytest.raises(ValueError, match="torch.Tensor"):
+    with pytest.raises(TypeError, match="torch.Tensor"):
         groups.rotate([[1.0]], 1)
     with pytest.raises(ValueError, match=r"offset \(dy, dx\)"):
         groups.shift(images, (1,))

@@ -81,7 +81,7 @@ class PlainCNN(nn.Module):
         super().__init__()
         w1, w2, w3 = _check_widths(widths)
         self.in_channels, self.image_size = in_channels, image_size
-        conv = dict(kernel_size=3, padding=1, padding_mode=padding_mode)
+        conv = {"kernel_size": 3, "padding": 1, "padding_mode": padding_mode}
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, w1, **conv), nn.BatchNorm2d(w1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(w1, w2, **conv), nn.BatchNorm2d(w2), nn.ReLU(), nn.MaxPool2d(2),
