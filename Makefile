@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab test unit notebooks execute results student browser clean
+.PHONY: setup lab test lint unit notebooks execute results student browser clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,11 @@ lab: $(STAMP)
 ## make test: unit tests, papermill runs (fast mode) and nbval on the committed notebooks
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make lint: ruff on the package, tests, benchmarks and notebooks; formatting of the Python files
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check eqlib tests benchmarks
 
 ## make unit: the unit tests of eqlib only (seconds)
 unit: $(STAMP)
