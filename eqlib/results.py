@@ -237,13 +237,21 @@ def make_record(
     }
 
 
-def record(notebook: str, values: Mapping[str, float], **run) -> None:
+def record(
+    notebook: str,
+    values: Mapping[str, float],
+    *,
+    seconds: float,
+    device: torch.device | str,
+    fast: bool,
+    seed: int,
+) -> None:
     """Put a notebook's measured values into its outputs, shown next to the claims they test.
 
-    Takes the arguments of ``make_record``; the record travels in the cell's output as JSON
+    The arguments are ``make_record``'s; the record travels in the cell's output as JSON
     (``MIMETYPE``) beside a markdown table, which is what a reader sees.
     """
-    _display(make_record(notebook, values, **run))
+    _display(make_record(notebook, values, seconds=seconds, device=device, fast=fast, seed=seed))
 
 
 def _display(result: dict) -> None:
