@@ -41,7 +41,7 @@ unit: $(STAMP)
 execute: $(STAMP)
 	@for nb in $(NB); do \
 	  echo "executing $$nb (full mode)"; \
-	  EQLIB_FAST=0 $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
+	  EQLIB_FAST=0 EQLIB_STRICT_VERDICTS=1 $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
 	done
 
 ## make results: the README's results table, from the records of the committed full runs

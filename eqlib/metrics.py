@@ -184,3 +184,36 @@ def morans_i_null(values: torch.Tensor, permutations: int = 200, seed: int = 0) 
     return torch.tensor(
         [morans_i(flat[torch.randperm(flat.numel(), generator=g)].view_as(values)) for _ in range(permutations)]
     )
+
+
+def selective_neighbour_share(masks: torch.Tensor) -> float:
+    """Share of selective units that have a selective neighbour for the same category, on a torus.
+
+    ``masks (C, H, W)`` bool: unit (h, w) is selective for category c. A unit counts once per
+    category it is selective for; neighbours are the four rook neighbours. NaN when no unit is
+    selective.
+    """
+    if masks.dim() != 3 or masks.dtype != torch.bool or min(masks.shape[1:]) < 3:
+        raise ValueError(f"expected bool masks (C, H, W) with H, W >= 3, got {masks.dtype} {tuple(masks.shape)}")
+    total = int(masks.sum())
+    if total == 0:
+        return math.nan
+    neighbours = sum(torch.roll(masks, shifts=s, dims=d).int() for s in (1, -1) for d in (1, 2))
+    return float((masks & (neighbours > 0)).sum()) / total
+
+
+def selective_neighbour_null(masks: torch.Tensor, permutations: int = 200, seed: int = 0) -> torch.Tensor:
+    """``selective_neighbour_share`` after placing each category's selective units at random cells.
+
+    Keeps the number of selective units per category: the null of "no spatial clustering".
+    Returns ``(permutations,)``.
+    """
+    if permutations < 1:
+        raise ValueError(f"permutations must be >= 1, got {permutations}")
+    g = torch.Generator().manual_seed(seed)
+    flat = masks.flatten(1)
+    shuffled = []
+    for _ in range(permutations):
+        order = torch.stack([torch.randperm(flat.shape[1], generator=g) for _ in range(flat.shape[0])])
+        shuffled.append(selective_neighbour_share(flat.gather(1, order).view_as(masks)))
+    return torch.tensor(shuffled)

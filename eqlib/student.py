@@ -53,13 +53,31 @@ def stub_source(exercise: str, number: int, notebook: str) -> str:
     )
 
 
+def without_outputs(notebook: dict) -> dict:
+    """A copy of ``notebook`` (as loaded by ``json``) as before its first run.
+
+    Code cells lose their outputs, execution counts and run timings; the notebook loses its
+    papermill parameters and the saved widget state (which belongs to the outputs).
+    """
+    result = copy.deepcopy(notebook)
+    for cell in result["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+            metadata = cell.setdefault("metadata", {})
+            for key in ("execution", "papermill"):
+                metadata.pop(key, None)
+    for key in ("papermill", "widgets"):
+        result.get("metadata", {}).pop(key, None)
+    return result
+
+
 def student_copy(notebook: dict, name: str) -> dict:
     """A copy of ``notebook`` (as loaded by ``json``) with stubs for solutions and no outputs.
 
     Raises ``ValueError`` when a solution cell has no markdown cell above it to take the
     exercise text from.
     """
-    result = copy.deepcopy(notebook)
+    result = without_outputs(notebook)
     cells, number = result["cells"], 0
     for i, cell in enumerate(cells):
         if cell["cell_type"] == "markdown":
@@ -67,9 +85,8 @@ def student_copy(notebook: dict, name: str) -> dict:
             continue
         if cell["cell_type"] != "code":
             continue
-        cell["outputs"], cell["execution_count"] = [], None
-        metadata = cell.setdefault("metadata", {})
-        for key in ("execution", "papermill", "collapsed", "jupyter"):
+        metadata = cell["metadata"]
+        for key in ("collapsed", "jupyter"):  # a stub is shown in full
             metadata.pop(key, None)
         tags = metadata.get("tags", [])
         if SOLUTION_TAG not in tags:
@@ -80,7 +97,6 @@ def student_copy(notebook: dict, name: str) -> dict:
         number += 1
         metadata["tags"] = [EXERCISE_TAG if tag == SOLUTION_TAG else tag for tag in tags]
         cell["source"] = _lines(stub_source(exercise_text(_text(above)), number, name))
-    result.get("metadata", {}).pop("papermill", None)
     return result
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from eqlib.student import serialise, without_outputs
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,27 +141,14 @@ class Lab:
         self.log.close()
 
 
-def _copy_without_outputs(source: Path, target: Path) -> None:
-    """The notebook as a reader first opens it: no outputs, no execution counts, no widget state.
-
-    Otherwise the committed run's execution counts would make a notebook look finished before
-    "run all" has begun.
-    """
-    notebook = json.loads(source.read_text())
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    notebook["metadata"].pop("widgets", None)
-    target.write_text(json.dumps(notebook, indent=1))
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     _skip_without_browser()
     folder = tmp_path_factory.mktemp("lab") / "notebooks"
     folder.mkdir()
     for name in NOTEBOOKS:  # copies: nothing the browser session saves can touch the committed notebooks
-        _copy_without_outputs(ROOT / "notebooks" / name, folder / name)
+        # as a reader first opens it: the committed execution counts would make it look run already
+        (folder / name).write_text(serialise(without_outputs(json.loads((ROOT / "notebooks" / name).read_text()))))
     server = Lab(folder)
     try:
         server.wait_until_up()

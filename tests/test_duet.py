@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy.spatial.distance import jensenshannon as scipy_js_distance
 
-from eqlib.losses import binned_target, jensen_shannon
+from eqlib.losses import binned_target, jensen_shannon, nt_xent
 from eqlib.models.duet import (
     METHODS,
     ImageDecoder,
@@ -62,6 +62,23 @@ def test_transform_paints_and_rotates():
     assert torch.allclose(out[0, 0], gray[0, 0]) and out[0, 1:].abs().max() == 0  # hue 0: red only
     assert out[1, 0].abs().max() < 1e-5 and out[1, 1].max() > 0.9  # hue 120 degrees: green
     assert torch.allclose(out[1, 1], torch.rot90(gray[0, 0], 1), atol=1e-5)  # a quarter turn, counter-clockwise
+
+
+def test_duet_loss_is_nt_xent_of_the_content_plus_lambda_times_js_to_the_targets():
+    # catches a wrong marginal (mean over C vs over G), content summed over the wrong axis, or lambda dropped
+    torch.manual_seed(0)
+    model = SelfSupervised("duet", features=64, bins=4, weight=3.0)
+    gray = torch.rand(8, 1, 12, 12)
+    torch.manual_seed(1)
+    loss, metrics = model.loss(gray)
+    torch.manual_seed(1)
+    params = torch.rand(2, 8, 2)  # the views loss() draws: (view, B, [angle, hue]) in turns
+    m1, m2 = model.matrix(transform(gray, params[0])), model.matrix(transform(gray, params[1]))  # (B, K, G, C)
+    contrastive = nt_xent(model.head(m1.sum(2).flatten(1)), model.head(m2.sum(2).flatten(1)), model.temperature)
+    group_marginal = torch.cat([m1, m2]).mean(dim=3).softmax(dim=-1)  # (2B, K, G)
+    js = jensen_shannon(group_marginal, model.targets(torch.cat([params[0], params[1]])))
+    assert torch.allclose(loss, contrastive + 3.0 * js, atol=1e-5)
+    assert metrics["js"] == pytest.approx(js.item(), abs=1e-5)
 
 
 @pytest.mark.parametrize("method", METHODS)

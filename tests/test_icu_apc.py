@@ -168,7 +168,14 @@ def test_encoders_apc_and_classifier_shapes_and_gradients(kind):
     assert all(p.grad is not None for p in encoder.parameters())
     logits = OutcomeClassifier(encoder)(*series)
     assert logits.shape == (6,)
-    assert float(weighted_bce(logits, data.labels, 6.0).detach()) > 0
+
+
+def test_weighted_bce_weights_the_positives_as_the_formula_says():
+    # catches a weight applied to the negatives, or ignored: -mean(w y log s(l) + (1 - y) log(1 - s(l)))
+    logits, labels = torch.tensor([2.0, -1.0, 0.5, -3.0]), torch.tensor([1.0, 0.0, 1.0, 0.0])
+    p = torch.sigmoid(logits)
+    by_hand = -(6.0 * labels * p.log() + (1 - labels) * (1 - p).log()).mean()
+    assert torch.allclose(weighted_bce(logits, labels, 6.0), by_hand)
 
 
 def test_encoder_is_causal():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from eqlib.claims import judge
 from eqlib.results import (
     BEGIN,
     CLAIMS,
@@ -14,6 +15,7 @@ from eqlib.results import (
     make_record,
     read_record,
     record,
+    recorded_values,
     replace_table,
     required_values,
     results_table,
@@ -32,18 +34,20 @@ def test_every_notebook_has_claims_and_every_claim_reads_recorded_values():
     for notebook, claims in CLAIMS.items():
         assert claims and required_values(notebook), notebook
         for claim in claims:
-            assert claim.claim and "{" in claim.suite, (notebook, claim)
-            assert claim.holds(values_for(notebook)) in (True, False), (notebook, claim)
+            assert claim.key.startswith(f"{notebook}.") and claim.statement and "{" in claim.suite, claim.key
+            # the rule reads only the claim's quantities and decides both arms
+            judgement = judge(claim, values_for(notebook))
+            assert judgement.subject is not None and judgement.control is not None, claim.key
 
 
 def test_a_record_holds_the_values_and_missing_unknown_or_nonfinite_ones_are_refused():
     result = make_record("08", values_for("08"), seconds=12.0, device="cpu", fast=True, seed=3)
     assert result["notebook"] == "08" and result["mode"] == "fast" and result["seed"] == 3
     assert result["values"] == values_for("08") and result["device"].startswith("CPU")
-    with pytest.raises(ValueError, match="missing \\['grud'\\]"):
+    with pytest.raises(ValueError, match="missing \\['grud_apc'\\]"):
         record(
             "08",
-            {k: v for k, v in values_for("08").items() if k != "grud"},
+            {k: v for k, v in values_for("08").items() if k != "grud_apc"},
             seconds=1,
             device="cpu",
             fast=False,
@@ -52,7 +56,13 @@ def test_a_record_holds_the_values_and_missing_unknown_or_nonfinite_ones_are_ref
     with pytest.raises(ValueError, match="unknown \\['extra'\\]"):
         record("08", {**values_for("08"), "extra": 1.0}, seconds=1, device="cpu", fast=False, seed=0)
     with pytest.raises(ValueError, match="must be finite"):
-        record("08", {**values_for("08"), "gru": math.nan}, seconds=1, device="cpu", fast=False, seed=0)
+        record("08", {**values_for("08"), "gru_apc": math.inf}, seconds=1, device="cpu", fast=False, seed=0)
+    # NaN is "not measured": written as null, read back as NaN; lists are per-seed values
+    unmeasured = make_record(
+        "08", {**values_for("08"), "gru_apc": [0.4, math.nan]}, seconds=1, device="cpu", fast=False, seed=0
+    )
+    assert unmeasured["values"]["gru_apc"] == [0.4, None]
+    assert math.isnan(recorded_values(unmeasured)["gru_apc"][1])
     with pytest.raises(ValueError, match="notebook must be one of"):
         record("99", {}, seconds=1, device="cpu", fast=False, seed=0)
     with pytest.raises(ValueError, match="positive run time"):
@@ -65,7 +75,8 @@ def test_record_shows_the_claims_and_carries_the_record_as_json(monkeypatch):
     assert record("08", values_for("08"), seconds=5.0, device="cpu", fast=False, seed=0) is None
     ((data, raw),) = shown
     assert raw and data[MIMETYPE]["values"] == values_for("08") and data[MIMETYPE]["mode"] == "full"
-    assert "| claim | paper | this run |" in data["text/markdown"] and CLAIMS["08"][0].claim in data["text/markdown"]
+    assert "| claim | statement | paper | this run | verdict |" in data["text/markdown"]
+    assert CLAIMS["08"][0].statement in data["text/markdown"]
 
 
 def _notebook_with(*records: dict) -> dict:
@@ -82,18 +93,29 @@ def test_read_record_finds_exactly_one_record():
         read_record(_notebook_with(result, result))
 
 
-def test_table_formats_each_claim_from_the_recorded_values_and_takes_full_runs_only():
+def test_table_gives_each_claim_its_numbers_control_and_verdict_and_takes_full_runs_only():
+    seeds = {"gru_scratch": [0.40, 0.42, 0.41], "grud_scratch": [0.44, 0.45, 0.43]}
+    gains = {"gru_apc": [0.45, 0.46, 0.47], "grud_apc": [0.48, 0.50, 0.47]}
+    schedule = {"gru_schedule": [0.40, 0.43, 0.41], "grud_schedule": [0.43, 0.46, 0.44]}
     full = {
         "notebook": "08",
         "mode": "full",
         "device": "CPU, 2 cores",
         "seconds": 300.0,
-        "values": {"gru": 0.4301, "gru_apc": 0.4642, "grud": 0.445, "grud_apc": 0.487},
+        "values": {**seeds, **gains, **schedule},
     }
     table = results_table([full])
-    assert "GRU 0.430 -> 0.464, GRU-D 0.445 -> 0.487 | yes | CPU, 2 cores, 5.0 min |" in table
-    worse = {**full, "values": {**full["values"], "grud_apc": 0.40}}
-    assert "GRU-D 0.445 -> 0.400 | no |" in results_table([worse])
+    assert "GRU 0.410 ± 0.010 -> APC 0.460 ± 0.010" in table and "(3 seeds)" in table
+    assert (
+        "| the same fine-tuning schedule from an untrained encoder (does not hold) | holds | CPU, 2 cores, 5.0 min |"
+        in table
+    )
+    # APC no better than scratch for GRU-D: the claim does not hold
+    worse = {**full, "values": {**full["values"], "grud_apc": [0.44, 0.45, 0.43]}}
+    assert "| does not hold at this budget |" in results_table([worse])
+    # the control does as well as APC: the rule cannot tell them apart
+    easy = {**full, "values": {**full["values"], "gru_schedule": gains["gru_apc"], "grud_schedule": gains["grud_apc"]}}
+    assert "(passes) | not tested |" in results_table([easy])
     assert len(table.splitlines()) == 2 + len(CLAIMS["08"])
     with pytest.raises(ValueError, match="fast mode"):
         results_table([{**full, "mode": "fast"}])

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from eqlib.student import EXERCISE_TAG, SOLUTION_TAG, exercise_text, student_copies, student_copy
+from eqlib.student import (
+    EXERCISE_TAG,
+    SOLUTION_TAG,
+    exercise_text,
+    student_copies,
+    student_copy,
+    without_outputs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -50,6 +57,19 @@ def test_stub_quotes_the_exercise_without_the_answer_and_raises_not_implemented(
     assert all(c.get("outputs", []) == [] for c in copy["cells"])
     with pytest.raises(NotImplementedError, match="00_tiny: solution 1"):
         exec(compile(source, "stub", "exec"), {})  # noqa: S102 -- runs the generated stub, on purpose
+
+
+def test_a_notebook_without_outputs_keeps_its_source_and_hidden_solutions_but_no_run_state():
+    notebook = tiny_notebook()
+    notebook["metadata"].update(papermill={"parameters": {}}, widgets={"state": {}}, kernelspec={"name": "python3"})
+    notebook["cells"][2]["metadata"].update(jupyter={"source_hidden": True}, execution={"iopub.status.busy": "t"})
+    fresh = without_outputs(notebook)
+    assert fresh["metadata"] == {"kernelspec": {"name": "python3"}}
+    assert [c.get("outputs") for c in fresh["cells"]] == [[], None, []]
+    assert [c.get("execution_count") for c in fresh["cells"]] == [None, None, None]
+    assert [c["source"] for c in fresh["cells"]] == [c["source"] for c in notebook["cells"]]
+    assert fresh["cells"][2]["metadata"] == {"tags": [SOLUTION_TAG], "jupyter": {"source_hidden": True}}
+    assert notebook["cells"][0]["outputs"] and "widgets" in notebook["metadata"]  # the original is untouched
 
 
 def test_a_solution_without_its_exercise_above_is_refused():

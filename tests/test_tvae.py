@@ -195,7 +195,14 @@ def test_vae_has_no_u_and_the_tvae_learns_mu():
     vae = TopographicVAE(2, 4, 4, kind="vae", hidden=16, image_shape=(1, 4, 4))
     tvae = TopographicVAE(2, 4, 4, kind="tvae", coherence=1, hidden=16, image_shape=(1, 4, 4), mu_init=7.0)
     assert not hasattr(vae, "u_encoder") and vae.kernel.sum() == 0
-    assert tvae.mu.requires_grad and tvae.mu.item() == 7.0
+    assert tvae.mu.item() == 7.0
+    # catches a mu that is a buffer, detached from T, or left out of the optimiser
+    torch.manual_seed(0)
+    optimizer = torch.optim.SGD(tvae.parameters(), lr=0.1)
+    tvae.loss(torch.rand(3, 4, 1, 4, 4))[0].backward()
+    assert tvae.mu.grad is not None and tvae.mu.grad.abs().sum() > 0
+    optimizer.step()
+    assert tvae.mu.item() != 7.0
 
 
 def test_equivariance_error_is_zero_for_rolling_capsules_and_positive_when_scrambled():

@@ -1,0 +1,408 @@
+"""Every claim of notebooks 01-08, defined once (see ``eqlib.claims`` for the verdict logic).
+
+A rule's values are named ``<arm>_<quantity>``; the same rule reads the subject's and the
+control's arm. Thresholds live here and nowhere else. The ``expected`` verdicts are the ones the
+committed full runs and the fast test runs produced; changing one is a reviewed change, with a
+sentence in the notebook saying why.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eqlib.claims import FAILS, HOLDS, UNTESTED, Claim, Measure, above, all_of, below, exceeds
+
+ONE_SEED = {"fast": 1, "full": 1}
+
+
+def _abs_gap(a: Measure, b: Measure) -> Measure:
+    return Measure(np.abs(a.values - b.values))
+
+
+CLAIMS: dict[str, tuple[Claim, ...]] = {
+    "01": (
+        Claim(
+            key="01.invariance",
+            statement="A group CNN made invariant by construction gives the same accuracy on rotated test digits",
+            paper="MNIST-rot test error: P4CNN 2.28%, plain CNN (Z2CNN) 5.03% (Cohen & Welling 2016; trained on "
+            "rotated digits, a different protocol)",
+            rule="upright test accuracy > 0.5 (it learned) and |upright - rotated accuracy| < 0.01",
+            test=lambda v, a: all_of(
+                above(v[f"{a}_upright"], 0.5, "upright accuracy"),
+                below(_abs_gap(v[f"{a}_upright"], v[f"{a}_rotated"]), 0.01, "|upright - rotated|"),
+            ),
+            subject="p4",
+            subject_text="the P4CNN (invariant embedding)",
+            control="cnn",
+            control_text="plain CNN, same budget",
+            suite="trained upright, accuracy upright / rotated: P4CNN {p4_upright:.3f} / {p4_rotated:.3f}, "
+            "plain CNN {cnn_upright:.3f} / {cnn_rotated:.3f}",
+            quantities=("p4_upright", "p4_rotated", "cnn_upright", "cnn_rotated"),
+            seeds=ONE_SEED,
+            expected={"fast": HOLDS, "full": HOLDS},
+        ),
+        Claim(
+            key="01.pose",
+            statement="Invariance throws the pose away; equivariant features of the same network keep it",
+            paper="",
+            rule="a linear probe reads the quarter turn from the features with accuracy > 0.5 (chance 0.25)",
+            test=lambda v, a: above(v[f"{a}_probe"], 0.5, "rotation probe accuracy"),
+            subject="field",
+            subject_text="the P4CNN's equivariant pooled field",
+            control="invariant",
+            control_text="the same P4CNN's invariant embedding",
+            suite="rotation probe (chance 0.25): equivariant pooled field {field_probe:.3f}, "
+            "invariant embedding {invariant_probe:.3f}",
+            quantities=("field_probe", "invariant_probe"),
+            seeds=ONE_SEED,
+            expected={"fast": HOLDS, "full": HOLDS},
+        ),
+    ),
+    "02": (
+        Claim(
+            key="02.equality",
+            statement="For an augmentation-homomorphic backbone the homomorphic loss equals the augmentation-based "
+            "one, with one backbone pass instead of two",
+            paper="",
+            rule="|homomorphic - augmentation-based NT-Xent| < 1e-4 for the pairs used, with fewer backbone "
+            "passes than SimCLR's",
+            test=lambda v, a: all_of(
+                below(v[f"{a}_loss_gap"], 1e-4, "loss difference"),
+                below(v[f"{a}_passes"], v["simclr_passes"].mean, "backbone passes"),
+            ),
+            subject="hssl",
+            subject_text="the losses for the same pairs of group elements",
+            control="mismatched",
+            control_text="the same losses for mismatched pairs of group elements",
+            suite="NT-Xent difference: same pairs {hssl_loss_gap:.1e}, other pairs {mismatched_loss_gap:.1e}; "
+            "backbone passes {hssl_passes:.0f} vs {simclr_passes:.0f}",
+            quantities=("hssl_loss_gap", "mismatched_loss_gap", "hssl_passes", "mismatched_passes", "simclr_passes"),
+            seeds=ONE_SEED,
+            expected={"fast": HOLDS, "full": HOLDS},
+        ),
+        Claim(
+            key="02.learning",
+            statement="H-SSL learns representations as good as augmentation-based SSL; without representational "
+            "structure it fails",
+            paper="",
+            rule="linear probe above the untrained network's (paired interval of the gain > 0) and not more than "
+            "0.02 below SimCLR's (paired interval of the difference > -0.02)",
+            test=lambda v, a: all_of(
+                exceeds(v[f"{a}_probe"], v["random_probe"], 0.0, "gain over random init"),
+                exceeds(v[f"{a}_probe"], v["simclr_probe"], -0.02, "difference to SimCLR"),
+            ),
+            subject="hssl",
+            subject_text="H-SSL",
+            control="removed",
+            control_text="H-SSL with the structure removed (scrambled fields)",
+            suite="linear probe: H-SSL {hssl_probe:.3f}, SimCLR {simclr_probe:.3f}, structure removed "
+            "{removed_probe:.3f}, random init {random_probe:.3f}",
+            quantities=("hssl_probe", "simclr_probe", "removed_probe", "random_probe"),
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": FAILS},
+        ),
+        Claim(
+            key="02.pairs",
+            statement="Which group elements form the pairs plays the augmentation's role: shifted pairs make the "
+            "views shift-invariant",
+            paper="",
+            rule="view distance ratio at least 0.1 below the untrained network's",
+            test=lambda v, a: exceeds(v["untrained_view_ratio"], v[f"{a}_view_ratio"], 0.1, "untrained - trained"),
+            subject="shifted",
+            subject_text="H-SSL trained on shifted pairs",
+            control="identical",
+            control_text="H-SSL trained on identical views (max shift 0)",
+            suite="view distance ratio: shifted pairs {shifted_view_ratio:.3f}, identical views "
+            "{identical_view_ratio:.3f}, untrained {untrained_view_ratio:.3f}",
+            quantities=("shifted_view_ratio", "identical_view_ratio", "untrained_view_ratio"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+        ),
+    ),
+    "03": (
+        Claim(
+            key="03.transformation",
+            statement="DUET keeps the transformation (angle and hue) that SimCLR's loss discards",
+            paper="",
+            rule="angle and hue read from where the loss acts with a mean error < 60 degrees (chance 90)",
+            test=lambda v, a: all_of(
+                below(v[f"{a}_angle"], 60.0, "angle error (deg)", ".1f"),
+                below(v[f"{a}_hue"], 60.0, "hue error (deg)", ".1f"),
+            ),
+            subject="duet",
+            subject_text="DUET",
+            control="simclr",
+            control_text="SimCLR, same backbone and budget",
+            suite="angle / hue error where the loss acts (chance 90 deg): DUET {duet_angle:.0f} / {duet_hue:.0f}, "
+            "SimCLR {simclr_angle:.0f} / {simclr_hue:.0f}, ESSL {essl_angle:.0f} / {essl_hue:.0f}",
+            quantities=("duet_angle", "duet_hue", "simclr_angle", "simclr_hue", "essl_angle", "essl_hue"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+        ),
+        Claim(
+            key="03.generation",
+            statement="DUET's structured representation allows controlled generation",
+            paper="",
+            rule="pixel MSE to the transformed digit < 0.7 x that of DUET's decoder fed its unedited code",
+            test=lambda v, a: below(
+                v[f"{a}_generation"], 0.7 * v["duet_unedited_generation"].mean, "MSE to the transformed digit", ".4f"
+            ),
+            subject="duet",
+            subject_text="DUET with its bins set",
+            control="simclr_unedited",
+            control_text="SimCLR with no readout fitted (no place for the parameters)",
+            suite="pixel MSE to the transformed digit: DUET bins set {duet_generation:.4f}, DUET unedited "
+            "{duet_unedited_generation:.4f}, SimCLR unedited {simclr_unedited_generation:.4f}; readout edits "
+            "SimCLR {simclr_edit_generation:.4f} / ESSL {essl_edit_generation:.4f}",
+            quantities=(
+                "duet_generation",
+                "duet_unedited_generation",
+                "simclr_unedited_generation",
+                "simclr_edit_generation",
+                "essl_edit_generation",
+            ),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+            departures="DUET's decoder is trained on content plus the targets, not on DUET's own structure; "
+            "a readout edit of ESSL's features does as well at this budget",
+        ),
+        Claim(
+            key="03.content",
+            statement="DUET keeps the content: its digit accuracy is on par with SimCLR's",
+            paper="",
+            rule="digit probe not more than 0.02 below SimCLR's (paired interval of the difference > -0.02)",
+            test=lambda v, a: exceeds(v[f"{a}_accuracy"], v["simclr_accuracy"], -0.02, "difference to SimCLR"),
+            subject="duet",
+            subject_text="DUET",
+            control="untrained",
+            control_text="the untrained backbone",
+            suite="digit probe: DUET {duet_accuracy:.3f}, SimCLR {simclr_accuracy:.3f}, untrained "
+            "{untrained_accuracy:.3f}",
+            quantities=("duet_accuracy", "simclr_accuracy", "untrained_accuracy"),
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": FAILS},
+        ),
+    ),
+    "04": (
+        Claim(
+            key="04.equivariance",
+            statement="Topographic VAE capsules learn to roll with the input",
+            paper="",
+            rule="the roll that best maps frame 0's centred capsule to frame s is s in > 0.25 of cases (chance "
+            "0.125), and the centred capsule equivariance error < 0.75 x the VAE's",
+            test=lambda v, a: all_of(
+                above(v[f"{a}_roll"], 0.25, "best roll = s"),
+                below(v[f"{a}_centred_eq"], 0.75 * v["vae_centred_eq"].mean, "centred E_eq per pair, capsule"),
+            ),
+            subject="tvae",
+            subject_text="the TVAE",
+            control="bubbles",
+            control_text="the same TVAE without the roll (bubbles)",
+            suite="paper's E_eq: TVAE {tvae_eq:.0f}, VAE {vae_eq:.0f}, no roll {bubbles_eq:.0f}; centred "
+            "{tvae_centred_eq:.2f} / {vae_centred_eq:.2f} / {bubbles_centred_eq:.2f}; best roll = s (chance "
+            "0.125): {tvae_roll:.2f} / {vae_roll:.2f} / {bubbles_roll:.2f}",
+            quantities=(
+                "tvae_roll",
+                "vae_roll",
+                "bubbles_roll",
+                "tvae_centred_eq",
+                "vae_centred_eq",
+                "bubbles_centred_eq",
+                "tvae_eq",
+                "vae_eq",
+                "bubbles_eq",
+            ),
+            seeds=ONE_SEED,
+            expected={"fast": HOLDS, "full": HOLDS},
+            departures="the bubbles control pools U over its whole capsule, not over the authors' local window",
+        ),
+        Claim(
+            key="04.likelihood",
+            statement="The TVAE's log-likelihood on transforming test sequences is higher than the VAE's",
+            paper="",
+            rule="log p(x) per frame above the VAE's (paired interval of the difference > 0)",
+            test=lambda v, a: exceeds(
+                v[f"{a}_log_likelihood"], v["vae_log_likelihood"], 0.0, "difference to the VAE (nats)", ".2f"
+            ),
+            subject="tvae",
+            subject_text="the TVAE",
+            control="bubbles",
+            control_text="the same TVAE without the roll (bubbles)",
+            suite="log p(x) per frame (nats): TVAE {tvae_log_likelihood:.1f}, VAE {vae_log_likelihood:.1f}, "
+            "no roll {bubbles_log_likelihood:.1f}",
+            quantities=("tvae_log_likelihood", "vae_log_likelihood", "bubbles_log_likelihood"),
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": FAILS},
+            departures="joint importance-sampled bound over the whole sequence (K = 50), not the authors' "
+            "per-frame estimate",
+        ),
+        Claim(
+            key="04.decode",
+            statement="Rolling the capsules decodes unseen frames of the sequence",
+            paper="",
+            rule="the decode of frame 0's rolled code is nearest to the true frame s in > 0.25 of cases (chance 0.125)",
+            test=lambda v, a: above(v[f"{a}_decode"], 0.25, "nearest frame = s"),
+            subject="tvae",
+            subject_text="the TVAE",
+            control="vae",
+            control_text="the VAE's latent rolled the same way",
+            suite="decode nearest to frame s: TVAE {tvae_decode:.2f}, VAE {vae_decode:.2f}",
+            quantities=("tvae_decode", "vae_decode"),
+            seeds=ONE_SEED,
+            expected={"fast": HOLDS, "full": HOLDS},
+        ),
+    ),
+    "05": (
+        Claim(
+            key="05.clusters",
+            statement="A TVAE on a torus, trained without labels, grows category-selective units (Cohen's d >= "
+            "0.85) that sit in clusters",
+            paper="",
+            rule="at least 8 selective units, and the share of selective units with a selective neighbour for the "
+            "same category above the 95th percentile of its permutation null (same count per category)",
+            test=lambda v, a: all_of(
+                above(v[f"{a}_selective"], 7.5, "selective units", ".0f"),
+                exceeds(v[f"{a}_neighbour_share"], v[f"{a}_null95_share"], 0.0, "share - null 95th percentile"),
+            ),
+            subject="tvae",
+            subject_text="the TVAE (5 x 5 neighbourhood)",
+            control="local",
+            control_text="the same TVAE with a one-unit neighbourhood",
+            suite="selective units (of 1,024 unit-category pairs): TVAE {tvae_selective:.0f}, one-unit "
+            "neighbourhood {local_selective:.0f}, VAE {vae_selective:.0f}; share with a selective neighbour: "
+            "{tvae_neighbour_share:.2f} / {local_neighbour_share:.2f} / {vae_neighbour_share:.2f} (null 95th "
+            "percentile {tvae_null95_share:.2f} / {local_null95_share:.2f} / {vae_null95_share:.2f})",
+            quantities=(
+                "tvae_selective",
+                "local_selective",
+                "vae_selective",
+                "tvae_neighbour_share",
+                "local_neighbour_share",
+                "vae_neighbour_share",
+                "tvae_null95_share",
+                "local_null95_share",
+                "vae_null95_share",
+            ),
+            seeds=ONE_SEED,
+            expected={"fast": HOLDS, "full": HOLDS},
+            departures="procedural drawings instead of photographs of faces, bodies, places and objects",
+        ),
+    ),
+    "06": (
+        Claim(
+            key="06.memory",
+            statement="A fast-weight memory lets an LSTM solve associative retrieval within a budget where the "
+            "LSTM does not",
+            paper="",
+            rule="test accuracy > 0.9 at the default K",
+            test=lambda v, a: above(v[f"{a}_accuracy"], 0.9, "test accuracy"),
+            subject="fw_lstm",
+            subject_text="the FW-LSTM",
+            control="lstm",
+            control_text="the LSTM without fast weights, same budget",
+            suite="test accuracy, K = {pairs:.0f}: FW-LSTM {fw_lstm_accuracy:.3f}, LSTM {lstm_accuracy:.3f}, "
+            "fast-weight RNN {fw_rnn_accuracy:.3f}",
+            quantities=("fw_lstm_accuracy", "lstm_accuracy", "fw_rnn_accuracy", "pairs"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+        ),
+        Claim(
+            key="06.harder",
+            statement="The FW-LSTM's lead over the fast-weight RNN grows with the difficulty of the task",
+            paper="FW-LSTM minus fast-weight RNN grows with K (Keller, Sridhar, Wang 2018)",
+            rule="lead over the fast-weight RNN at the largest K exceeds the lead at the smallest K by > 0.05",
+            test=lambda v, a: exceeds(v[f"{a}_lead_hard"], v[f"{a}_lead_easy"], 0.05, "growth of the lead"),
+            subject="fw_lstm",
+            subject_text="the FW-LSTM",
+            control="lstm",
+            control_text="the LSTM's lead over the fast-weight RNN",
+            suite="lead over the fast-weight RNN, smallest / largest K: FW-LSTM {fw_lstm_lead_easy:.3f} / "
+            "{fw_lstm_lead_hard:.3f}, LSTM {lstm_lead_easy:.3f} / {lstm_lead_hard:.3f}",
+            quantities=("fw_lstm_lead_easy", "fw_lstm_lead_hard", "lstm_lead_easy", "lstm_lead_hard"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            why="a fast run trains no fast-weight RNN in the sweep, so the lead is not measured",
+        ),
+    ),
+    "07": (
+        Claim(
+            key="07.toy_likelihood",
+            statement="A self normalizing flow reaches the exact flow's likelihood on 2-D densities",
+            paper="",
+            rule="held-out NLL within 0.1 nats of the exact flow's on every toy density",
+            test=lambda v, a: below(v[f"{a}_toy_gap"], 0.1, "largest |NLL - exact NLL| (nats)"),
+            subject="snf",
+            subject_text="the SNF",
+            control="frozen",
+            control_text="the same SNF with R frozen at its initial value",
+            suite="largest gap to the exact flow's NLL: SNF {snf_toy_gap:.3f}, R frozen {frozen_toy_gap:.3f} nats",
+            quantities=("snf_toy_gap", "frozen_toy_gap"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+        ),
+        Claim(
+            key="07.mnist_likelihood",
+            statement="A self normalizing flow reaches the exact flow's likelihood on MNIST",
+            paper="MNIST, 2-layer FC flow: 947.6 (exact) vs 947.1 nats (SNF) (Keller et al. 2021)",
+            rule="held-out NLL within 1 nat of the exact flow's (the paper's gap: 0.5)",
+            test=lambda v, a: below(v[f"{a}_mnist_gap"], 1.0, "|NLL - exact NLL| (nats)", ".1f"),
+            subject="snf",
+            subject_text="the SNF",
+            control="frozen",
+            control_text="the same SNF with R frozen at its initial value",
+            suite="MNIST NLL, same flow, short training: exact {exact_nll:.1f}, SNF {snf_nll:.1f}, R frozen "
+            "{frozen_nll:.1f} nats",
+            quantities=("snf_mnist_gap", "frozen_mnist_gap", "exact_nll", "snf_nll", "frozen_nll"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": FAILS},
+            tested_in_fast=False,
+            departures="2 epochs instead of training to convergence",
+        ),
+        Claim(
+            key="07.cost",
+            statement="Without the log-determinant gradient a training step is far cheaper at large D",
+            paper="",
+            rule="median time of an exact training step at D = 1024 over this step's > 2",
+            test=lambda v, a: above(v[f"{a}_speedup"], 2.0, "exact / this step time", ".1f"),
+            subject="snf",
+            subject_text="the SNF step",
+            control="slogdet",
+            control_text="the same SNF step that also computes slogdet(W)",
+            suite="one layer at D = 1024, exact step time over: SNF {snf_speedup:.1f}x, SNF + slogdet "
+            "{slogdet_speedup:.1f}x",
+            quantities=("snf_speedup", "slogdet_speedup"),
+            seeds=ONE_SEED,
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+            departures="a wall-clock ratio measured in the run, so a loaded machine moves it",
+        ),
+    ),
+    "08": (
+        Claim(
+            key="08.apc",
+            statement="APC pre-training improves AUPRC for GRU and GRU-D on sparse, imbalanced series",
+            paper="PhysioNet 2012 AUPRC (%): GRU 51.4, GRU-D 53.1, GRU-D + APC 55.1 (arXiv 2106.15577)",
+            rule="for both encoders, AUPRC above training from scratch (paired interval of the gain > 0)",
+            test=lambda v, a: all_of(
+                exceeds(v[f"gru_{a}"], v["gru_scratch"], 0.0, "GRU gain"),
+                exceeds(v[f"grud_{a}"], v["grud_scratch"], 0.0, "GRU-D gain"),
+            ),
+            subject="apc",
+            subject_text="APC pre-training, then the schedule",
+            control="schedule",
+            control_text="the same fine-tuning schedule from an untrained encoder",
+            suite="AUPRC, synthetic stays: GRU {gru_scratch:.3f} -> APC {gru_apc:.3f} (schedule only "
+            "{gru_schedule:.3f}); GRU-D {grud_scratch:.3f} -> APC {grud_apc:.3f} (schedule only {grud_schedule:.3f})",
+            quantities=("gru_scratch", "gru_apc", "gru_schedule", "grud_scratch", "grud_apc", "grud_schedule"),
+            seeds={"fast": 2, "full": 5},
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+            departures="synthetic ICU stays instead of PhysioNet 2012",
+        ),
+    ),
+}
