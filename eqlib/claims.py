@@ -144,6 +144,9 @@ class Claim:
     says why where a verdict is not ``holds``. ``departures``: where the measurement departs from
     the paper. ``tested_in_fast``: False where a fast run is too short for the claim, so its
     verdict there is ``not tested`` whatever the numbers (which are still printed).
+    ``contrast``: for claims over paired seeds, the direct comparison of subject and control
+    (subject minus control over the paired seeds); "the subject passes and the control does not"
+    is not evidence of a difference between them, so ``holds`` also needs this to pass.
     """
 
     key: str
@@ -162,6 +165,7 @@ class Claim:
     why: str = ""
     departures: str = ""
     tested_in_fast: bool = True
+    contrast: Callable[[Mapping[str, Measure]], Decision] | None = None
 
     def __post_init__(self) -> None:
         if set(self.expected) != set(MODES) or not set(self.expected.values()) <= set(VERDICTS):
@@ -234,9 +238,19 @@ def judge(claim: Claim, values: Mapping[str, Value], mode: str = "full") -> Judg
         return Judgement(claim, UNTESTED, subject, control, seeds, "a fast run is too short for this claim")
     if claim.seeds["full"] > 1 and seeds < 2:
         return Judgement(claim, UNTESTED, subject, control, seeds, "one seed: the rule needs paired seeds")
+    if seeds < claim.seeds[mode]:
+        return Judgement(claim, UNTESTED, subject, control, seeds, f"{seeds} of the {claim.seeds[mode]} seeds it needs")
     if control.passed:
         return Judgement(claim, UNTESTED, subject, control, seeds, "the control passes the same rule")
-    return Judgement(claim, HOLDS if subject.passed else FAILS, subject, control, seeds)
+    if not subject.passed:
+        return Judgement(claim, FAILS, subject, control, seeds)
+    if claim.contrast is not None:
+        versus = claim.contrast(v)
+        if not versus.passed:
+            reason = f"subject and control are not told apart: {versus.text}"
+            return Judgement(claim, UNTESTED, subject, control, seeds, reason)
+        return Judgement(claim, HOLDS, subject, control, seeds, f"and against the control, {versus.text}")
+    return Judgement(claim, HOLDS, subject, control, seeds)
 
 
 def check(key: str, values: Mapping[str, Value], *, fast: bool, strict: bool | None = None) -> Judgement:

@@ -88,6 +88,21 @@ def test_a_claim_that_needs_seeds_is_not_tested_on_one_and_a_fast_only_claim_not
         toy_claim(tested_in_fast=False)
 
 
+def test_holds_over_paired_seeds_also_needs_the_subject_to_beat_the_control():
+    # subject passes and control fails, yet the two are not told apart: that is no evidence of a difference
+    contrasted = toy_claim(
+        seeds={"fast": 1, "full": 3},
+        expected={"fast": UNTESTED, "full": HOLDS},
+        contrast=lambda v: exceeds(v["model_score"], v["ablated_score"], 0.0, "model - ablated"),
+    )
+    base = {"baseline_score": [0.5, 0.5, 0.5], "model_score": [0.65, 0.66, 0.64]}
+    close = judge(contrasted, {**base, "ablated_score": [0.66, 0.58, 0.62]})
+    assert not close.control.passed and close.subject.passed
+    assert close.verdict == UNTESTED and "not told apart" in close.reason
+    apart = judge(contrasted, {**base, "ablated_score": [0.5, 0.52, 0.49]})
+    assert apart.verdict == HOLDS
+
+
 def test_check_prints_the_verdict_and_fails_when_it_is_not_the_recorded_one(capsys):
     values = {"p4_upright": 0.95, "p4_rotated": 0.95, "cnn_upright": 0.98, "cnn_rotated": 0.45}
     assert check("01.invariance", values, fast=False).verdict == HOLDS

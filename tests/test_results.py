@@ -94,9 +94,9 @@ def test_read_record_finds_exactly_one_record():
 
 
 def test_table_gives_each_claim_its_numbers_control_and_verdict_and_takes_full_runs_only():
-    seeds = {"gru_scratch": [0.40, 0.42, 0.41], "grud_scratch": [0.44, 0.45, 0.43]}
-    gains = {"gru_apc": [0.45, 0.46, 0.47], "grud_apc": [0.48, 0.50, 0.47]}
-    schedule = {"gru_schedule": [0.40, 0.43, 0.41], "grud_schedule": [0.43, 0.46, 0.44]}
+    seeds = {"gru_scratch": [0.40, 0.42, 0.41, 0.40, 0.42], "grud_scratch": [0.44, 0.45, 0.43, 0.44, 0.45]}
+    gains = {"gru_apc": [0.45, 0.46, 0.47, 0.45, 0.47], "grud_apc": [0.48, 0.50, 0.47, 0.49, 0.48]}
+    schedule = {"gru_schedule": [0.40, 0.43, 0.41, 0.41, 0.42], "grud_schedule": [0.43, 0.46, 0.44, 0.45, 0.44]}
     full = {
         "notebook": "08",
         "mode": "full",
@@ -105,17 +105,20 @@ def test_table_gives_each_claim_its_numbers_control_and_verdict_and_takes_full_r
         "values": {**seeds, **gains, **schedule},
     }
     table = results_table([full])
-    assert "GRU 0.410 ± 0.010 -> APC 0.460 ± 0.010" in table and "(3 seeds)" in table
+    assert "GRU 0.410 ± 0.010 -> APC 0.460 ± 0.010" in table and "(5 seeds)" in table
     assert (
         "| the same fine-tuning schedule from an untrained encoder (does not hold) | holds | CPU, 2 cores, 5.0 min |"
         in table
     )
     # APC no better than scratch for GRU-D: the claim does not hold
-    worse = {**full, "values": {**full["values"], "grud_apc": [0.44, 0.45, 0.43]}}
+    worse = {**full, "values": {**full["values"], "grud_apc": seeds["grud_scratch"]}}
     assert "| does not hold at this budget |" in results_table([worse])
     # the control does as well as APC: the rule cannot tell them apart
     easy = {**full, "values": {**full["values"], "gru_schedule": gains["gru_apc"], "grud_schedule": gains["grud_apc"]}}
     assert "(passes) | not tested |" in results_table([easy])
+    # fewer seeds than the claim needs: not tested
+    short = {**full, "values": {k: v[:3] for k, v in full["values"].items()}}
+    assert "| not tested |" in results_table([short])
     assert len(table.splitlines()) == 2 + len(CLAIMS["08"])
     with pytest.raises(ValueError, match="fast mode"):
         results_table([{**full, "mode": "fast"}])
