@@ -178,10 +178,6 @@ class Claim:
         if missing:
             raise ValueError(f"{self.key}: the table names values that are not quantities: {sorted(missing)}")
 
-    @property
-    def notebook(self) -> str:
-        return self.key.split(".")[0]
-
 
 def template_fields(template: str) -> set[str]:
     """The field names of a ``str.format`` template."""
@@ -269,12 +265,14 @@ def check(key: str, values: Mapping[str, Value], *, fast: bool, strict: bool | N
     judgement = judge(claim, values, mode)
     print("\n".join(judgement.lines()))
     expected = claim.expected[mode]
+    if strict is None:
+        strict = os.environ.get("EQLIB_STRICT_VERDICTS") == "1"
     if judgement.verdict != expected:
         message = (
             f"claim {key}: this {mode}-mode run says {judgement.verdict!r}, the record for {mode} mode says "
             f"{expected!r}."
         )
-        if strict if strict is not None else os.environ.get("EQLIB_STRICT_VERDICTS") == "1":
+        if strict:
             raise VerdictChanged(
                 f"{message} If the change is real, update its record in eqlib/claims_registry.py and say why in "
                 "the notebook."

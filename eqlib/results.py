@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from eqlib.claims import judge
+from eqlib.claims import judge, measures
 from eqlib.claims_registry import CLAIMS
 
 MIMETYPE = "application/vnd.eqlib.results+json"
@@ -103,8 +103,6 @@ def recorded_values(result: Mapping) -> dict[str, float | list[float]]:
 
 
 def _format(template: str, values: Mapping) -> str:
-    from eqlib.claims import measures
-
     return template.format(**measures(values))
 
 
