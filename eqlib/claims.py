@@ -107,6 +107,25 @@ def exceeds(a: Measure, b: Measure, margin: float, what: str, fmt: str = ".3f") 
     )
 
 
+def within(a: Measure, b: Measure, tolerance: float, what: str, fmt: str = ".2f") -> Decision:
+    """Is ``a - b < tolerance``? Over paired seeds: the upper end of the 95 % interval of a - b.
+
+    The one-sided counterpart of ``exceeds``: ``a`` may be far below ``b``, never far above.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"paired arms need the same seeds; got {len(a)} and {len(b)} values for {what}")
+    differences = a.values - b.values
+    if differences.size == 1:
+        d = float(differences[0])
+        return Decision(d < tolerance, f"{what}: {d:{fmt}} (1 seed, no interval), needs < {tolerance:g}")
+    mean, low, high = interval(differences)
+    return Decision(
+        high < tolerance,
+        f"{what}: {mean:{fmt}}, 95% interval [{low:{fmt}}, {high:{fmt}}] over {differences.size} paired seeds, "
+        f"needs its upper end < {tolerance:g}",
+    )
+
+
 def _worst(a: Measure, worst: float, fmt: str) -> str:
     return f"{a:{fmt}}" if len(a) == 1 else f"{a:{fmt}} (worst of {len(a)} seeds {worst:{fmt}})"
 

@@ -59,3 +59,29 @@ def flow_layer_step_time(
         loss.backward()
 
     return median_seconds(step, repeats=repeats, device=device)
+
+
+def log_det_gradient_time(kind: str, dim: int, repeats: int = 5, device: torch.device | None = None) -> float:
+    """Median seconds to obtain the gradient of ``log|det W|`` for one ``(dim, dim)`` layer, nothing else.
+
+    ``kind="exact"``: autograd through ``slogdet`` (LU factorisation, then ``W^-T``: O(D^3));
+    ``kind="self-normalizing"``: the update's stand-ins ``R^T`` for W and ``-W^T`` for R (O(D^2)).
+    """
+    if kind not in ("exact", "self-normalizing"):
+        raise ValueError(f"kind must be 'exact' or 'self-normalizing', got {kind!r}")
+    device = device or torch.device("cpu")
+    generator = torch.Generator().manual_seed(0)
+    weight = (torch.eye(dim) + 0.01 * torch.randn(dim, dim, generator=generator) / dim**0.5).to(device)
+    inverse = torch.linalg.inv(weight)
+    if kind == "exact":
+        weight.requires_grad_(True)
+
+        def step() -> None:
+            torch.autograd.grad(torch.linalg.slogdet(weight).logabsdet, weight)
+
+    else:
+
+        def step() -> None:
+            inverse.T.contiguous(), weight.T.neg()
+
+    return median_seconds(step, repeats=repeats, device=device)

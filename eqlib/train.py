@@ -9,6 +9,7 @@ any knob trains afresh while re-running a notebook reuses its models.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -138,7 +139,9 @@ def fit(
         batches: ``batches(epoch)`` returning an iterable of batches (e.g. ``TensorBatches``),
             or any re-iterable such as a ``DataLoader``. Tensors are moved to ``device``.
         loss_fn: ``loss_fn(model, batch)`` returning a scalar loss, or ``(loss, metrics)``
-            with a dict of floats that is logged with it.
+            with a dict of floats that is logged with it. A loss function that takes a
+            keyword ``step`` also gets the global step (0, 1, ...), which continues where a
+            resumed run stopped: schedules such as a KL warm-up or per-step noise seeds use it.
         optimizer: defaults to Adam with learning rate ``lr``.
         checkpoint: if given, the model, optimizer and history are saved there atomically
             after every epoch and training resumes from it; a checkpoint that already holds
@@ -171,12 +174,14 @@ def fit(
     total = len(batches) * (epochs - start_epoch) if hasattr(batches, "__len__") else None
     bar = tqdm(total=total, desc=desc, disable=not progress, leave=True)
     step = start_step = len(history)
+    takes_step = "step" in inspect.signature(loss_fn).parameters
     started = time.perf_counter()
     try:
         for epoch in range(start_epoch, epochs):
             model.train()
             for batch in batches(epoch) if callable(batches) else batches:
-                out = loss_fn(model, _to_device(batch, device))
+                batch = _to_device(batch, device)
+                out = loss_fn(model, batch, step=step) if takes_step else loss_fn(model, batch)
                 loss, metrics = out if isinstance(out, tuple) else (out, {})
                 value = float(loss.detach())
                 if not math.isfinite(value):

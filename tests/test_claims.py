@@ -18,6 +18,7 @@ from eqlib.claims import (
     exceeds,
     interval,
     judge,
+    within,
 )
 from eqlib.claims_registry import CLAIMS
 
@@ -58,6 +59,17 @@ def test_exceeds_decides_on_the_lower_end_of_the_paired_interval():
     assert single.passed and "1 seed" in single.text
     with pytest.raises(ValueError, match="same seeds"):
         exceeds(Measure([0.5, 0.6]), Measure([0.4, 0.5, 0.6]), 0.0, "gain")
+
+
+def test_within_decides_on_the_upper_end_of_the_paired_interval():
+    # a small consistent gap passes, one far below passes too (one-sided); a noisy gap with a small mean does not
+    assert within(Measure([1001.0, 1002.0, 1003.0]), Measure([1000.0, 1001.5, 1002.0]), 5.0, "gap").passed
+    assert within(Measure([990.0, 991.0, 989.0]), Measure([1000.0, 1001.0, 1002.0]), 5.0, "gap").passed
+    noisy = within(Measure([1010.0, 995.0, 1004.0]), Measure([1000.0, 1000.0, 1000.0]), 5.0, "gap")
+    assert not noisy.passed and "upper end" in noisy.text
+    assert not within(Measure(1006.0), Measure(1000.0), 5.0, "gap").passed
+    with pytest.raises(ValueError, match="same seeds"):
+        within(Measure([1.0, 2.0]), Measure([1.0]), 1.0, "gap")
 
 
 def test_bounds_are_decided_by_the_worst_seed():

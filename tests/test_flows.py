@@ -14,34 +14,86 @@ def double_layer(layer):
     return layer.double()
 
 
-def test_self_norm_linear_gradient_is_data_term_plus_r_transpose():
-    torch.manual_seed(0)
-    layer = SelfNormLinear(4).double()
+def _perturbed_layer(update: str, seed: int = 0) -> SelfNormLinear:
+    torch.manual_seed(seed)
+    layer = SelfNormLinear(4, update=update).double()
     with torch.no_grad():
+        layer.weight.add_(0.3 * torch.randn(4, 4, dtype=torch.float64))
+        layer.bias.normal_()
         layer.inverse_weight.add_(0.1 * torch.randn(4, 4, dtype=torch.float64))  # R is NOT W^-1 here
-    h = torch.randn(6, 4, dtype=torch.float64)
+    return layer
+
+
+def _mean_log_likelihood(layer, h):
     z, logdet = layer(h)
-    log_likelihood = (standard_normal_log_prob(z) + logdet).mean()
+    return (standard_normal_log_prob(z) + logdet).mean(), z, logdet
+
+
+def test_mirrored_update_gives_w_and_r_half_their_formula_gradients():
+    layer = _perturbed_layer("mirrored")
+    h = torch.randn(6, 4, dtype=torch.float64)
+    log_likelihood, z, logdet = _mean_log_likelihood(layer, h)
     log_likelihood.backward()
-    # analytic: d/dW mean_b log N(W h_b + b) = -mean_b z_b h_b^T ; the log-det term gives R^T
+    W, R = layer.weight.detach(), layer.inverse_weight.detach()
+    delta_z = -z.detach() / len(h)  # d mean_b log N(z_b) / dz
+    delta_h = delta_z @ W
+    # paper Sec. 4: grad_W = (delta_z h^T + R^T) / 2, grad_R = (-delta_h (W h)^T - W^T) / 2
+    expected_W = (delta_z.T @ h + R.T) / 2
+    expected_R = (-(delta_h.T @ (h @ W.T)) - W.T) / 2
+    assert torch.allclose(layer.weight.grad, expected_W, atol=1e-12)
+    assert torch.allclose(layer.inverse_weight.grad, expected_R, atol=1e-12)
+    assert torch.allclose(layer.bias.grad, delta_z.sum(0), atol=1e-12)
+    assert torch.all(logdet == 0), "the log-det carries gradient only"
+
+
+def test_detached_update_gives_w_the_data_term_plus_r_transpose_and_r_nothing():
+    layer = _perturbed_layer("detached")
+    h = torch.randn(6, 4, dtype=torch.float64)
+    log_likelihood, z, _ = _mean_log_likelihood(layer, h)
+    log_likelihood.backward()
     expected = -(z.detach().T @ h) / len(h) + layer.inverse_weight.detach().T
     assert torch.allclose(layer.weight.grad, expected, atol=1e-12)
     assert layer.inverse_weight.grad is None, "the likelihood must not train R"
-    assert torch.all(logdet == 0), "the surrogate carries gradient only"
 
 
-def test_with_exact_inverse_the_self_norm_gradient_equals_the_exact_one():
+def test_at_the_exact_inverse_the_mirrored_update_is_half_the_true_gradients():
+    """With R = W^-1, W's update is half of autograd through slogdet, and R's is half of the
+    true gradient of the same likelihood parametrised by R (W = R^-1)."""
     torch.manual_seed(1)
-    snf, exact = SelfNormLinear(5).double(), ExactLinear(5).double()
+    W = torch.randn(5, 5, dtype=torch.float64) + 3 * torch.eye(5, dtype=torch.float64)
+    b, h = torch.randn(5, dtype=torch.float64), torch.randn(7, 5, dtype=torch.float64)
+    layer = SelfNormLinear(5).double()
+    with torch.no_grad():
+        layer.weight.copy_(W)
+        layer.bias.copy_(b)
+        layer.inverse_weight.copy_(torch.linalg.inv(W))
+    _mean_log_likelihood(layer, h)[0].backward()
+
+    W_true = W.clone().requires_grad_()
+    (standard_normal_log_prob(h @ W_true.T + b) + torch.linalg.slogdet(W_true).logabsdet).mean().backward()
+    R_true = torch.linalg.inv(W).requires_grad_()
+    W_of_R = torch.linalg.inv(R_true)
+    (standard_normal_log_prob(h @ W_of_R.T + b) - torch.linalg.slogdet(R_true).logabsdet).mean().backward()
+    assert torch.allclose(layer.weight.grad, W_true.grad / 2, atol=1e-10)
+    assert torch.allclose(layer.inverse_weight.grad, R_true.grad / 2, atol=1e-10)
+
+
+def test_with_exact_inverse_the_detached_gradient_equals_the_exact_one():
+    torch.manual_seed(1)
+    snf, exact = SelfNormLinear(5, update="detached").double(), ExactLinear(5).double()
     with torch.no_grad():
         exact.weight.copy_(torch.randn(5, 5, dtype=torch.float64) + 3 * torch.eye(5, dtype=torch.float64))
         snf.weight.copy_(exact.weight)
         snf.inverse_weight.copy_(torch.linalg.inv(exact.weight))
     h = torch.randn(7, 5, dtype=torch.float64)
     for layer in (snf, exact):
-        z, logdet = layer(h)
-        (standard_normal_log_prob(z) + logdet).mean().backward()
+        _mean_log_likelihood(layer, h)[0].backward()
     assert torch.allclose(snf.weight.grad, exact.weight.grad, atol=1e-10)
+
+
+def test_self_norm_linear_rejects_an_unknown_update():
+    with pytest.raises(ValueError, match="update must be one of"):
+        SelfNormLinear(3, update="both")
 
 
 def test_self_norm_conv_surrogate_matches_the_exact_conv_gradient_when_r_inverts_w():

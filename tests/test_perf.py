@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from eqlib.nn import ExactLinear, SelfNormLinear
-from eqlib.perf import flow_layer_step_time, loglog_slope, median_seconds
+from eqlib.perf import flow_layer_step_time, log_det_gradient_time, loglog_slope, median_seconds
 
 
 def test_loglog_slope_recovers_a_power_law():
@@ -37,3 +37,13 @@ def test_flow_layer_step_time_leaves_the_global_random_state_alone():
     torch.manual_seed(123)
     flow_layer_step_time(ExactLinear, 4, batch=2, repeats=1)
     assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("kind", ["exact", "self-normalizing"])
+def test_log_det_gradient_time_runs(kind):
+    assert log_det_gradient_time(kind, 8, repeats=1) > 0
+
+
+def test_log_det_gradient_time_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="kind must be"):
+        log_det_gradient_time("lu", 8)

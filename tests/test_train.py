@@ -82,6 +82,26 @@ def test_resume_matches_an_uninterrupted_run(tmp_path):
         assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_a_loss_that_takes_the_step_gets_the_global_step_across_a_resume(tmp_path):
+    """A warm-up computed from ``step`` continues where the interrupted run stopped."""
+    x, y = regression_problem()
+    batches = TensorBatches(x, y, batch_size=16, seed=3)
+    warmup_steps = 3 * len(batches)
+    weights = []
+
+    def warmed_up_mse(model, batch, step):
+        weights.append(min(1.0, step / warmup_steps))
+        return mse(model, batch)
+
+    path = tmp_path / "warmup.pt"
+    fit(fresh_model(), batches, warmed_up_mse, epochs=1, checkpoint=path, progress=False)
+    first_run = list(weights)
+    fit(fresh_model(), batches, warmed_up_mse, epochs=2, checkpoint=path, progress=False)
+    resumed = weights[len(first_run) :]
+    assert resumed[0] == pytest.approx(len(batches) / warmup_steps), "the resumed warm-up restarted at 0"
+    assert first_run + resumed == pytest.approx([min(1.0, s / warmup_steps) for s in range(2 * len(batches))])
+
+
 def test_complete_checkpoint_is_loaded_without_training(tmp_path):
     x, y = regression_problem()
     batches = TensorBatches(x, y, batch_size=16)

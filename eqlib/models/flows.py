@@ -148,11 +148,13 @@ def mlp_flow(
     alpha: float = 0.3,
     seed: int = 0,
     init_noise: float = 0.01,
+    update: str = "mirrored",
 ) -> Flow:
     """``depth`` linear layers with elementwise bijections between them, on vectors ``(B, dim)``.
 
     ``activation``: ``"smooth_leaky_relu"`` (fixed, as in the paper's MNIST flows) or
     ``"tanh_mixture"`` (learnable, for multimodal low-dimensional densities).
+    ``update``: the self-normalizing layers' update (``SelfNormLinear``); ignored for exact flows.
     """
     activations = {
         "smooth_leaky_relu": lambda: SmoothLeakyReLU(alpha),
@@ -161,9 +163,11 @@ def mlp_flow(
     if activation not in activations:
         raise ValueError(f"activation must be one of {sorted(activations)}, got {activation!r}")
     generator = torch.Generator().manual_seed(seed)
-    linear = SelfNormLinear if self_normalizing else ExactLinear
+    linear, options = (SelfNormLinear, {"update": update}) if self_normalizing else (ExactLinear, {})
     return Flow(
-        _interleave(lambda: linear(dim, init_noise=init_noise, generator=generator), activations[activation], depth),
+        _interleave(
+            lambda: linear(dim, init_noise=init_noise, generator=generator, **options), activations[activation], depth
+        ),
         (dim,),
     )
 

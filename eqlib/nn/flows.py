@@ -5,11 +5,14 @@ Keller, Peters, Jaini, Hoogeboom, Forré, Welling, "Self Normalizing Flows", ICM
 log-likelihood; its gradient ``d log|det W| / dW = W^{-T}`` costs O(D^3). A
 self-normalizing layer also learns ``R ~ W^{-1}`` and uses ``R^T`` in its place (O(D^2)),
 while a reconstruction loss ``||h - R W h||^2`` keeps R close to the inverse (paper, eq. 9-11).
+In the paper's update the likelihood also trains R, through the mirrored gradient with
+``W^T`` standing in for ``R^{-T}`` (``SelfNormLinearFunction``).
 
 Every layer maps ``h -> (z, logdet)`` with ``logdet`` of shape ``(B,)`` and has ``inverse``.
 ``exact=True`` asks for the true log-determinant (evaluation); the default is what training
-uses: the exact one for ``Exact*`` layers, a zero-valued surrogate with gradient ``R^T`` for
-``SelfNorm*`` layers.
+uses: the exact one for ``Exact*`` layers, a zero-valued log-det whose gradient is the
+self-normalizing update for ``SelfNorm*`` layers. ``SelfNormConv2d`` keeps the simpler
+detached update (log-det gradient ``flip(R)`` to W, R trained by reconstruction only).
 """
 
 from __future__ import annotations
@@ -63,26 +66,72 @@ class ExactLinear(nn.Module):
         return torch.linalg.solve(self.weight, (z - self.bias).T).T
 
 
+UPDATES = ("mirrored", "detached")
+
+
+class SelfNormLinearFunction(torch.autograd.Function):
+    """``z = W h + b`` with a zero log-determinant whose backward is the self-normalizing update.
+
+    Forward: ``h (B, D), W (D, D), b (D,), R (D, D) -> z (B, D), logdet (B,)`` with ``logdet = 0``.
+    Backward, with ``g = dL/dz (B, D)`` and ``s = sum_b dL/dlogdet_b`` (``-1`` for a mean NLL):
+
+    * ``mirrored`` (paper Sec. 4, as in the authors' ``SelfNormConvFunc``): the likelihood trains
+      both matrices, each with half of its gradient, the inverse standing in for the other:
+      ``dL/dW = (g^T h + s R^T) / 2`` (``R^T`` for ``d log|det W| / dW = W^-T``) and
+      ``dL/dR = (-(g W)^T (W h) - s W^T) / 2`` (the same likelihood written through ``h = R (z - b)``,
+      where ``log|det W| = -log|det R|`` and ``d/dR = -R^-T``, replaced by ``-W^T``);
+    * ``detached``: ``dL/dW = g^T h + s R^T`` and nothing to ``R`` (R learns from reconstruction only).
+    """
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, inverse_weight, mirrored: bool):  # type: ignore[override]
+        wh = F.linear(h, weight)
+        ctx.save_for_backward(h, weight, inverse_weight, wh)
+        ctx.mirrored = mirrored
+        return wh + bias, h.new_zeros(h.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad_z, grad_logdet):  # type: ignore[override]
+        h, W, R, wh = ctx.saved_tensors
+        s = grad_logdet.sum()
+        grad_h = grad_z @ W
+        grad_W = grad_z.T @ h + s * R.T
+        if not ctx.mirrored:
+            return grad_h, grad_W, grad_z.sum(0), None, None
+        grad_R = (-(grad_h.T @ wh) - s * W.T) / 2 if ctx.needs_input_grad[3] else None
+        return grad_h, grad_W / 2, grad_z.sum(0), grad_R, None
+
+
 class SelfNormLinear(ExactLinear):
     """``z = W h + b`` with a learned inverse ``R``; training never computes det, inverse or LU.
 
-    Gradient surgery: the log-det term contributes ``sum(W * R^T)`` with its value removed,
-    so autograd gives ``dL/dW = (data term) + R^T`` and nothing to R from the likelihood.
+    ``update="mirrored"`` (default, the paper's): the likelihood's gradient reaches W and R,
+    halved, each with the other matrix standing in for its inverse (``SelfNormLinearFunction``);
+    ``"detached"``: W gets the whole data gradient plus ``R^T`` and R learns only from the
+    reconstruction loss ``||h - R W h||^2`` (an ablation). Both add that loss in training.
     """
 
-    def __init__(self, dim: int, init_noise: float = 0.01, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        init_noise: float = 0.01,
+        generator: torch.Generator | None = None,
+        update: str = "mirrored",
+    ) -> None:
         super().__init__(dim, init_noise, generator)
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
+        self.update = update
         # R starts at the exact inverse of the initial W (the only inverse ever computed)
         self.inverse_weight = nn.Parameter(torch.linalg.inv(self.weight.detach()))
 
-    def surrogate_log_abs_det(self) -> torch.Tensor:
-        """Zero-valued scalar with gradient ``R^T`` w.r.t. ``W`` (paper eq. 10)."""
-        return gradient_only((self.weight * self.inverse_weight.detach().T).sum())
-
     def forward(self, h: torch.Tensor, exact: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, D) -> (B, D)`` and a log-det ``(B,)``: exact when ``exact``, else zero with the update's gradient."""
         _check_vectors(h, self.dim, type(self).__name__)
-        logdet = self.log_abs_det() if exact else self.surrogate_log_abs_det()
-        return F.linear(h, self.weight, self.bias), logdet.expand(h.shape[0])
+        if exact:
+            return super().forward(h)
+        mirrored = self.update == "mirrored"
+        return SelfNormLinearFunction.apply(h, self.weight, self.bias, self.inverse_weight, mirrored)
 
     def inverse(self, z: torch.Tensor, exact: bool = False) -> torch.Tensor:
         """``h = R (z - b)``, or the exact solve of ``W h = z - b`` when ``exact``."""
