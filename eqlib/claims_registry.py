@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from eqlib.claims import FAILS, HOLDS, UNTESTED, Claim, Measure, above, all_of, below, exceeds
+from eqlib.claims import FAILS, HOLDS, UNTESTED, Claim, Measure, above, all_of, below, exceeds, within
 
 ONE_SEED = {"fast": 1, "full": 1}
 
 
 def _abs_gap(a: Measure, b: Measure) -> Measure:
     return Measure(np.abs(a.values - b.values))
+
+
+def _difference(a: Measure, b: Measure) -> Measure:
+    return Measure(a.values - b.values)
 
 
 CLAIMS: dict[str, tuple[Claim, ...]] = {
@@ -273,8 +277,9 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             statement="A TVAE on a torus, trained without labels, grows category-selective units (Cohen's d >= "
             "0.85) that sit in clusters",
             paper="",
-            rule="at least 8 selective units, and the share of selective units with a selective neighbour for the "
-            "same category above the 95th percentile of its permutation null (same count per category)",
+            rule="at least 8 selective units on every seed, and the share of selective units with a selective "
+            "neighbour for the same category above the 95th percentile of its permutation null (same count per "
+            "category; lower end of the paired 95% interval over seeds)",
             test=lambda v, a: all_of(
                 above(v[f"{a}_selective"], 7.5, "selective units", ".0f"),
                 exceeds(v[f"{a}_neighbour_share"], v[f"{a}_null95_share"], 0.0, "share - null 95th percentile"),
@@ -283,7 +288,7 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             subject_text="the TVAE (5 x 5 neighbourhood)",
             control="local",
             control_text="the same TVAE with a one-unit neighbourhood",
-            suite="selective units (of 1,024 unit-category pairs): TVAE {tvae_selective:.0f}, one-unit "
+            suite="selective unit-category pairs: TVAE {tvae_selective:.0f}, one-unit "
             "neighbourhood {local_selective:.0f}, VAE {vae_selective:.0f}; share with a selective neighbour: "
             "{tvae_neighbour_share:.2f} / {local_neighbour_share:.2f} / {vae_neighbour_share:.2f} (null 95th "
             "percentile {tvae_null95_share:.2f} / {local_null95_share:.2f} / {vae_null95_share:.2f})",
@@ -298,9 +303,16 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                 "local_null95_share",
                 "vae_null95_share",
             ),
-            seeds=ONE_SEED,
-            expected={"fast": HOLDS, "full": HOLDS},
-            departures="procedural drawings instead of photographs of faces, bodies, places and objects",
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": HOLDS},
+            contrast=lambda v: exceeds(
+                _difference(v["tvae_neighbour_share"], v["tvae_null95_share"]),
+                _difference(v["local_neighbour_share"], v["local_null95_share"]),
+                0.0,
+                "TVAE - one-unit TVAE, share above the null",
+            ),
+            departures="procedural 32 x 32 drawings instead of AlexNet features of photographs; a 16 x 16 torus with "
+            "a 5 x 5 neighbourhood instead of 64 x 64 with 25 x 25",
         ),
     ),
     "06": (
@@ -362,37 +374,48 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             key="07.mnist_likelihood",
             statement="A self normalizing flow reaches the exact flow's likelihood on MNIST",
             paper="MNIST, 2-layer FC flow: 947.6 (exact) vs 947.1 nats (SNF) (Keller et al. 2021)",
-            rule="held-out NLL at most 1 nat above the exact flow's (the paper's SNF is 0.5 nats below)",
-            test=lambda v, a: below(v[f"{a}_mnist_excess"], 1.0, "NLL - exact NLL (nats)", ".1f"),
+            rule="held-out NLL above the exact flow's by less than 5 nats: the upper end of the paired 95% "
+            "interval (with 3 seeds, mean + 2.48 sd of the per-seed gaps); 5 nats = 0.009 bits/dim, below the "
+            "0.01 bits/dim to which flow likelihoods are reported",
+            test=lambda v, a: within(v[f"{a}_nll"], v["exact_nll"], 5.0, "NLL - exact NLL (nats)", ".1f"),
             subject="snf",
-            subject_text="the SNF",
+            subject_text="the SNF (detached update, lambda = 0.1)",
             control="frozen",
             control_text="the same SNF with R frozen at its initial value",
-            suite="MNIST NLL, same flow, short training: exact {exact_nll:.1f}, SNF {snf_nll:.1f}, R frozen "
-            "{frozen_nll:.1f} nats",
-            quantities=("snf_mnist_excess", "frozen_mnist_excess", "exact_nll", "snf_nll", "frozen_nll"),
-            seeds=ONE_SEED,
+            suite="MNIST NLL, exact flow vs SNFs trained for about equal time: exact {exact_nll:.1f}, SNF "
+            "{snf_nll:.1f}, R frozen {frozen_nll:.1f} nats",
+            quantities=("exact_nll", "snf_nll", "frozen_nll"),
+            seeds={"fast": 1, "full": 3},
             expected={"fast": UNTESTED, "full": FAILS},
             tested_in_fast=False,
-            departures="2 epochs instead of training to convergence",
+            departures="the detached update (R from reconstruction only), because the paper's update drifts at lr "
+            "1e-3; 10,000 training digits, lr 1e-3 without warm-up, 2,000 (exact) and 3,000 (SNF) steps, "
+            "the final model scored on 2,000 test digits; the authors train on 50,000 (10,000 for validation) at "
+            "1e-4 after a 10-epoch warm-up, to convergence, and score the best validation epoch on all 10,000",
+            contrast=lambda v: exceeds(v["frozen_nll"], v["snf_nll"], 0.0, "R frozen NLL - SNF NLL (nats)", ".1f"),
         ),
         Claim(
             key="07.cost",
-            statement="Without the log-determinant gradient a training step is far cheaper at large D",
+            statement="Without the O(D^3) log-determinant gradient a training step is far cheaper at large D, "
+            "and the saving grows with D",
             paper="",
-            rule="median time of an exact training step at D = 1024 over this step's > 2",
-            test=lambda v, a: above(v[f"{a}_speedup"], 2.0, "exact / this step time", ".1f"),
+            rule="the exact step > 2x slower than this step at the largest D (2048), and this step's log-log slope "
+            "over D = 512-2048 below the exact step's (the ratio grows with D)",
+            test=lambda v, a: all_of(
+                above(v[f"{a}_speedup"], 2.0, "exact / this step time at the largest D", ".1f"),
+                above(_difference(v["exact_slope"], v[f"{a}_slope"]), 0.0, "exact slope - this slope", ".2f"),
+            ),
             subject="snf",
             subject_text="the SNF step",
             control="slogdet",
             control_text="the same SNF step that also computes slogdet(W)",
-            suite="one layer at D = 1024, exact step time over: SNF {snf_speedup:.1f}x, SNF + slogdet "
-            "{slogdet_speedup:.1f}x",
-            quantities=("snf_speedup", "slogdet_speedup"),
+            suite="slope of the step time over D (exact {exact_slope:.2f}): SNF {snf_slope:.2f}, SNF + slogdet "
+            "{slogdet_slope:.2f}; exact step time over: SNF {snf_speedup:.1f}x, SNF + slogdet {slogdet_speedup:.1f}x",
+            quantities=("snf_slope", "slogdet_slope", "exact_slope", "snf_speedup", "slogdet_speedup"),
             seeds=ONE_SEED,
             expected={"fast": UNTESTED, "full": HOLDS},
             tested_in_fast=False,
-            departures="a wall-clock ratio measured in the run, so a loaded machine moves it",
+            departures="wall-clock times measured in the run, so a loaded machine moves them; a short range of D",
         ),
     ),
     "08": (

@@ -217,3 +217,53 @@ def selective_neighbour_null(masks: torch.Tensor, permutations: int = 200, seed:
         order = torch.stack([torch.randperm(flat.shape[1], generator=g) for _ in range(flat.shape[0])])
         shuffled.append(selective_neighbour_share(flat.gather(1, order).view_as(masks)))
     return torch.tensor(shuffled)
+
+
+def torus_cluster_sizes(mask: torch.Tensor) -> list[int]:
+    """Sizes of the connected clusters of ``True`` cells of ``mask (H, W)`` on a torus, largest first.
+
+    Cells are connected through their four rook neighbours, across the edges too (the map wraps).
+    """
+    if mask.dim() != 2 or mask.dtype != torch.bool:
+        raise ValueError(f"expected a bool mask (H, W), got {mask.dtype} {tuple(mask.shape)}")
+    height, width = mask.shape
+    cells = mask.cpu().numpy()
+    seen = np.zeros_like(cells)
+    sizes = []
+    for start in zip(*np.nonzero(cells)):
+        if seen[start]:
+            continue
+        seen[start], stack, size = True, [start], 0
+        while stack:
+            i, j = stack.pop()
+            size += 1
+            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                n = ((i + di) % height, (j + dj) % width)
+                if cells[n] and not seen[n]:
+                    seen[n] = True
+                    stack.append(n)
+        sizes.append(size)
+    return sorted(sizes, reverse=True)
+
+
+def largest_cluster_null(mask: torch.Tensor, permutations: int = 200, seed: int = 0) -> torch.Tensor:
+    """Largest cluster of ``mask``'s selective cells after placing them at random cells: ``(permutations,)``."""
+    if permutations < 1:
+        raise ValueError(f"permutations must be >= 1, got {permutations}")
+    g = torch.Generator().manual_seed(seed)
+    flat = mask.flatten()
+    out = []
+    for _ in range(permutations):
+        sizes = torus_cluster_sizes(flat[torch.randperm(flat.numel(), generator=g)].view_as(mask))
+        out.append(sizes[0] if sizes else 0)
+    return torch.tensor(out)
+
+
+def active_units(posterior_means: torch.Tensor, threshold: float = 0.01) -> int:
+    """Units whose posterior mean varies over the data: ``Var_x E_q[z_k | x] > threshold`` (Burda et al. 2016).
+
+    ``posterior_means (N, ...)``: one row per input; a collapsed unit's mean is the same for every input.
+    """
+    if posterior_means.dim() < 2 or posterior_means.shape[0] < 2:
+        raise ValueError(f"expected posterior means (N, ...) with N >= 2, got {tuple(posterior_means.shape)}")
+    return int((posterior_means.flatten(1).double().var(dim=0) > threshold).sum())

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from eqlib.metrics import accuracy, linear_probe_accuracy
+from eqlib.metrics import accuracy, active_units, largest_cluster_null, linear_probe_accuracy, torus_cluster_sizes
 
 
 def test_accuracy_counts_argmax_hits():
@@ -46,3 +46,32 @@ def test_probe_bad_inputs():
         linear_probe_accuracy(x, [1, 1, 1, 1], x, [0, 1, 0, 1])
     with pytest.raises(ValueError, match=r"\(N, D...\)"):
         linear_probe_accuracy(np.zeros(4), [0, 1, 0, 1], x, [0, 1, 0, 1])
+
+
+def test_torus_cluster_sizes_connect_across_the_edges():
+    mask = torch.zeros(6, 6, dtype=torch.bool)
+    mask[0, 0] = mask[0, 5] = mask[5, 0] = True  # one cluster through the wrap-around
+    mask[2, 2] = mask[2, 3] = True  # a second one
+    mask[4, 3] = True  # an isolated cell (diagonal neighbours do not connect)
+    assert torus_cluster_sizes(mask) == [3, 2, 1]
+    assert torus_cluster_sizes(torch.zeros(4, 4, dtype=torch.bool)) == []
+    with pytest.raises(ValueError, match="bool mask"):
+        torus_cluster_sizes(torch.zeros(4, 4))
+
+
+def test_largest_cluster_null_keeps_the_count_and_is_smaller_than_a_blob():
+    mask = torch.zeros(16, 16, dtype=torch.bool)
+    mask[3:7, 3:7] = True  # one 16-cell blob
+    null = largest_cluster_null(mask, permutations=50, seed=0)
+    assert null.shape == (50,) and int(null.max()) < 16
+    assert torch.equal(null, largest_cluster_null(mask, permutations=50, seed=0))
+
+
+def test_active_units_counts_units_whose_mean_varies_over_inputs():
+    means = torch.zeros(100, 4)
+    means[:, 0] = torch.linspace(-1, 1, 100)  # varies: active
+    means[:, 1] = 3.0  # constant: collapsed
+    means[:, 2] = 0.001 * torch.randn(100)  # below the threshold
+    assert active_units(means) == 1
+    with pytest.raises(ValueError, match="N >= 2"):
+        active_units(torch.zeros(1, 4))
