@@ -88,14 +88,19 @@ def interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float
     return mean, mean - half, mean + half
 
 
+def _paired_differences(a: Measure, b: Measure, what: str) -> np.ndarray:
+    """``a - b`` per seed; ``a`` and ``b`` hold the same seeds in the same order."""
+    if len(a) != len(b):
+        raise ValueError(f"paired arms need the same seeds; got {len(a)} and {len(b)} values for {what}")
+    return a.values - b.values
+
+
 def exceeds(a: Measure, b: Measure, margin: float, what: str, fmt: str = ".3f") -> Decision:
     """Is ``a - b > margin``? Over paired seeds: the lower end of the 95 % interval of a - b.
 
     ``a`` and ``b`` hold the same seeds in the same order (one value each with a single seed).
     """
-    if len(a) != len(b):
-        raise ValueError(f"paired arms need the same seeds; got {len(a)} and {len(b)} values for {what}")
-    differences = a.values - b.values
+    differences = _paired_differences(a, b, what)
     if differences.size == 1:
         d = float(differences[0])
         return Decision(d > margin, f"{what}: {d:{fmt}} (1 seed, no interval), needs > {margin:g}")
@@ -112,9 +117,7 @@ def within(a: Measure, b: Measure, tolerance: float, what: str, fmt: str = ".2f"
 
     The one-sided counterpart of ``exceeds``: ``a`` may be far below ``b``, never far above.
     """
-    if len(a) != len(b):
-        raise ValueError(f"paired arms need the same seeds; got {len(a)} and {len(b)} values for {what}")
-    differences = a.values - b.values
+    differences = _paired_differences(a, b, what)
     if differences.size == 1:
         d = float(differences[0])
         return Decision(d < tolerance, f"{what}: {d:{fmt}} (1 seed, no interval), needs < {tolerance:g}")
