@@ -220,6 +220,42 @@ def fit(
     return history
 
 
+def fit_best(
+    model: nn.Module,
+    batches: Callable[[int], Iterable[Batch]],
+    loss_fn: LossFn,
+    score_fn: Callable[[nn.Module], float],
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    device: torch.device | str | None = None,
+) -> tuple[list[float], int]:
+    """Train up to ``epochs`` epochs, score on held-out data after each, and keep the best epoch.
+
+    ``score_fn(model)`` (higher is better, e.g. validation AUPRC) is called in eval mode after every
+    epoch; at the end the model holds the weights of the best-scoring epoch, as a checkpoint on
+    the validation metric does. ``batches(epoch)`` gives epoch ``epoch``'s batches. Returns the
+    scores per epoch and the index of the best one.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    scores: list[float] = []
+    best_state, best_epoch = None, -1
+    for epoch in range(epochs):
+        fit(model, lambda _, e=epoch: batches(e), loss_fn, epochs=1, optimizer=optimizer, device=device, progress=False)
+        model.eval()
+        with torch.no_grad():
+            scores.append(float(score_fn(model)))
+        if best_state is None or scores[-1] > scores[best_epoch]:
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_epoch = epoch
+    model.load_state_dict(best_state)
+    model.eval()
+    return scores, best_epoch
+
+
 @torch.no_grad()
 def predict(
     fn: Callable[[torch.Tensor], torch.Tensor],

@@ -7,7 +7,15 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from eqlib.data.icu import ICUData, load_icu_csv, save_icu_csv, synthetic_icu
 from eqlib.metrics import auprc, auroc
-from eqlib.models.apc import APC, OutcomeClassifier, SeriesEncoder, apc_loss, forward_fill, weighted_bce
+from eqlib.models.apc import (
+    APC,
+    APCClassifier,
+    OutcomeClassifier,
+    SeriesEncoder,
+    apc_loss,
+    forward_fill,
+    weighted_bce,
+)
 from eqlib.nn.grud import GRUDCell, decay_rate
 
 GEN = torch.Generator().manual_seed(0)
@@ -217,3 +225,16 @@ def test_auroc_and_auprc_equal_scikit_learn_including_ties(seed):
     assert auroc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
     assert auprc(scores, labels) == pytest.approx(average_precision_score(labels, scores), abs=1e-12)
     assert auprc(torch.tensor(scores), torch.tensor(labels)) == pytest.approx(auprc(scores, labels))
+
+
+def test_apc_classifier_joint_loss_is_outcome_plus_forecast_loss():
+    data = synthetic_icu(6, seed=1, variables=4, hours=8)
+    series = (data.values, data.mask, data.deltas())
+    torch.manual_seed(0)
+    apc = APC(SeriesEncoder("grud", 4, hidden_size=8), shift=2)
+    model = APCClassifier(apc)
+    with torch.no_grad():
+        joint = model.joint_loss(*series, data.labels, positive_weight=3.0, apc_weight=0.5)
+        expected = weighted_bce(model(*series), data.labels, 3.0) + 0.5 * apc.loss(*series)
+    torch.testing.assert_close(joint, expected)
+    assert model(*series).shape == (6,)

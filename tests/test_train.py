@@ -12,6 +12,7 @@ from eqlib.train import (
     checkpoint_path,
     config_hash,
     fit,
+    fit_best,
     load_checkpoint,
     save_checkpoint,
 )
@@ -100,6 +101,25 @@ def test_a_loss_that_takes_the_step_gets_the_global_step_across_a_resume(tmp_pat
     resumed = weights[len(first_run) :]
     assert resumed[0] == pytest.approx(len(batches) / warmup_steps), "the resumed warm-up restarted at 0"
     assert first_run + resumed == pytest.approx([min(1.0, s / warmup_steps) for s in range(2 * len(batches))])
+
+
+def test_fit_best_keeps_the_weights_of_the_best_scoring_epoch():
+    x, y = regression_problem()
+    batches = TensorBatches(x, y, batch_size=16, seed=0)
+    snapshots = []
+
+    def score(model):  # peaks after epoch 2 whatever the loss does
+        snapshots.append(model.weight.detach().clone())
+        return -abs(len(snapshots) - 3)
+
+    model = fresh_model()
+    scores, best = fit_best(model, batches, mse, score, epochs=6, lr=0.05)
+    assert scores == [-2, -1, 0, -1, -2, -3] and best == 2
+    torch.testing.assert_close(model.weight, snapshots[2])
+    # epoch by epoch it trains as one uninterrupted run of fit: its last snapshot is fit's result
+    straight = fresh_model()
+    fit(straight, batches, mse, epochs=6, lr=0.05, progress=False)
+    torch.testing.assert_close(snapshots[-1], straight.weight)
 
 
 def test_complete_checkpoint_is_loaded_without_training(tmp_path):

@@ -1,6 +1,6 @@
 """Assembled networks built from ``eqlib.nn`` layers."""
 
-from eqlib.models.apc import APC, OutcomeClassifier, SeriesEncoder, apc_loss, forward_fill, weighted_bce
+from eqlib.models.apc import APC, APCClassifier, OutcomeClassifier, SeriesEncoder, apc_loss, forward_fill, weighted_bce
 from eqlib.models.cnn import P4CNN, MLPNet, PlainCNN
 from eqlib.models.duet import (
     ImageDecoder,
@@ -30,6 +30,7 @@ __all__ = [
     "APC",
     "CELLS",
     "P4CNN",
+    "APCClassifier",
     "Flow",
     "GroupAxisView",
     "HomomorphicSSL",

@@ -1,6 +1,6 @@
 """Encoders for sparse clinical series and Autoregressive Predictive Coding (APC).
 
-APC (Chung et al. 2019, arXiv 1904.03240; for sparse, imbalanced clinical series arXiv 2106.15577)
+APC (Chung et al. 2019, arXiv 1904.03240; for sparse, imbalanced clinical series Wever et al. 2021, arXiv 2106.15577)
 pre-trains a recurrent encoder without labels: from the hidden state at hour ``t`` a linear
 head predicts the measurements at hour ``t + n``, scored by the squared error on the entries
 that were actually observed. The encoder is then reused for outcome prediction.
@@ -109,6 +109,39 @@ class OutcomeClassifier(nn.Module):
 
     def forward(self, values: torch.Tensor, mask: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(values, mask, deltas)[:, -1]).squeeze(1)
+
+
+class APCClassifier(nn.Module):
+    """An outcome classifier that keeps APC's forecasting head, for the paper's three stages.
+
+    The APC paper (Wever et al. 2021) trains (1) APC alone, (2) the outcome head on the frozen
+    encoder, (3) everything end to end on ``outcome loss + apc_weight * APC loss`` (their weights:
+    1 and 1). ``forward`` gives one outcome logit per stay ``(B,)`` from the last hidden state.
+    """
+
+    def __init__(self, apc: APC) -> None:
+        super().__init__()
+        self.apc = apc
+        self.head = nn.Linear(apc.encoder.hidden_size, 1)
+
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
+        return self.head(self.apc.encoder(values, mask, deltas)[:, -1]).squeeze(1)
+
+    def joint_loss(
+        self,
+        values: torch.Tensor,
+        mask: torch.Tensor,
+        deltas: torch.Tensor,
+        labels: torch.Tensor,
+        positive_weight: float,
+        apc_weight: float = 1.0,
+    ) -> torch.Tensor:
+        """``weighted_bce(outcome) + apc_weight * apc_loss``, from one pass of the encoder."""
+        hidden = self.apc.encoder(values, mask, deltas)
+        outcome = weighted_bce(self.head(hidden[:, -1]).squeeze(1), labels, positive_weight)
+        n = self.apc.shift
+        forecast = apc_loss(self.apc.head(hidden[:, :-n]), values[:, n:], mask[:, n:])
+        return outcome + apc_weight * forecast
 
 
 def weighted_bce(logits: torch.Tensor, labels: torch.Tensor, positive_weight: float) -> torch.Tensor:
