@@ -139,6 +139,35 @@ def importance_sampled_log_likelihood(log_weight: Callable[[], torch.Tensor], sa
     return torch.logsumexp(log_w, dim=0) - math.log(samples)
 
 
+def _check_frame_log_weights(log_w: torch.Tensor) -> None:
+    if log_w.dim() != 3:
+        raise ValueError(f"expected frame log-weights of shape (K, B, S), got {tuple(log_w.shape)}")
+
+
+def sequence_log_likelihood(frame_log_weights: torch.Tensor) -> torch.Tensor:
+    """Importance-sampled bound on ``log p(x_1, ..., x_S)`` per sequence, ``(K, B, S)`` -> ``(B,)``.
+
+    ``logsumexp_k sum_t log w_kt - log K``: the weights of a draw are multiplied over the frames
+    before averaging over draws, so this is an estimate of the joint likelihood that is a lower
+    bound in expectation for any model, coupled frames included (Burda et al. 2016).
+    """
+    _check_frame_log_weights(frame_log_weights)
+    return torch.logsumexp(frame_log_weights.sum(-1), dim=0) - math.log(frame_log_weights.shape[0])
+
+
+def per_frame_log_likelihood(frame_log_weights: torch.Tensor) -> torch.Tensor:
+    """The per-frame estimate of the TVAE authors' evaluation, ``(K, B, S)`` -> ``(B, S)``.
+
+    ``logsumexp_k log w_kt - log K`` for each frame separately. For a model whose frames are
+    independent (the VAE) the sum over frames is again a bound on the sequence's likelihood. For the
+    TVAE it is not: ``T_t`` depends on the ``U`` of neighbouring frames, whose draws are averaged per
+    frame as if they were free, so the sum over frames estimates no likelihood of the model.
+    The authors' code also leaves out ``- log K``, which adds ``log K`` nats to every frame.
+    """
+    _check_frame_log_weights(frame_log_weights)
+    return torch.logsumexp(frame_log_weights, dim=0) - math.log(frame_log_weights.shape[0])
+
+
 def cohens_d(t: torch.Tensor, labels: torch.Tensor, category: int) -> torch.Tensor:
     """Selectivity of every unit for ``category`` against all other images pooled, ``(N, U)`` -> ``(U,)``.
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from _training import loss_before_and_after
 
 from eqlib.data.sequences import (
@@ -16,9 +17,14 @@ from eqlib.data.sequences import (
     transform_digits,
     transformed_sequences,
 )
-from eqlib.metrics import capsule_equivariance_error, importance_sampled_log_likelihood
+from eqlib.metrics import (
+    capsule_equivariance_error,
+    importance_sampled_log_likelihood,
+    per_frame_log_likelihood,
+    sequence_log_likelihood,
+)
 from eqlib.models import TopographicVAE
-from eqlib.nn import roll_capsules, topographic_kernel, topographic_variable
+from eqlib.nn import roll_capsules, topographic_kernel, topographic_variable, topographic_variance
 
 
 def blob_digits(n: int = 4, size: int = 12) -> torch.Tensor:
@@ -103,7 +109,7 @@ def test_bad_sequence_inputs(call, message):
 # --- the topographic variable -----------------------------------------------------------------
 
 
-def loop_topographic_variable(z, u, frames, size, coherence, n, mu, roll=True, eps=1e-6):
+def loop_topographic_variable(z, u, frames, size, coherence, n, mu, pooling="roll", eps=1e-6):
     """T written with explicit loops over every unit and every neighbour (paper eq. 8)."""
     out = torch.empty_like(z)
     batch, _, capsules, _ = z.shape
@@ -113,21 +119,28 @@ def loop_topographic_variable(z, u, frames, size, coherence, n, mu, roll=True, e
                 for d in range(size):
                     total = 0.0
                     for dt in range(-coherence, coherence + 1):
-                        offsets = range(dt - n, dt + n + 1) if roll else range(size)
+                        offsets = {
+                            "roll": range(dt - n, dt + n + 1),
+                            "window": range(-n, n + 1),
+                            "capsule": range(size),
+                        }[pooling]
                         for dc in offsets:
                             total += u[b, (t + dt) % frames, c, (d + dc) % size].item() ** 2
                     out[b, t, c, d] = (z[b, t, c, d] + mu) / math.sqrt(total + eps)
     return out
 
 
-@pytest.mark.parametrize(("coherence", "n", "roll"), [(1, 1, True), (0, 1, True), (2, 0, True), (1, 1, False)])
-def test_topographic_variable_matches_a_direct_loop(coherence, n, roll):
+@pytest.mark.parametrize(
+    ("coherence", "n", "pooling"),
+    [(1, 1, "roll"), (0, 1, "roll"), (2, 0, "roll"), (1, 1, "window"), (2, 2, "window"), (1, 1, "capsule")],
+)
+def test_topographic_variable_matches_a_direct_loop(coherence, n, pooling):
     g = torch.Generator().manual_seed(1)
     frames, capsules, size = 5, 2, 6
     z, u = torch.randn(2, frames, capsules, size, generator=g), torch.randn(2, frames, capsules, size, generator=g)
-    kernel = topographic_kernel(frames, size, coherence, n, roll=roll)
+    kernel = topographic_kernel(frames, size, coherence, n, pooling)
     fast = topographic_variable(z, u, kernel, mu=1.5)
-    slow = loop_topographic_variable(z, u, frames, size, coherence, n, 1.5, roll=roll)
+    slow = loop_topographic_variable(z, u, frames, size, coherence, n, 1.5, pooling=pooling)
     torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
 
 
@@ -139,8 +152,42 @@ def test_kernel_is_a_circular_diagonal_band():
     # one frame later the band sits one unit further along: offsets (1, 0..2), and circularly (-1, -2..0)
     assert kernel[1, :3].tolist() == [1, 1, 1] and kernel[1, 3:].sum() == 0
     assert kernel[7, [6, 7, 0]].tolist() == [1, 1, 1]
-    assert topographic_kernel(8, 8, coherence=2, roll=False).sum() == 5 * 8
+    assert topographic_kernel(8, 8, coherence=2, pooling="capsule").sum() == 5 * 8
     assert topographic_kernel(8, 8, coherence=0, n=1).sum() == 3
+
+
+def authors_bubbles_variance(u_squared, k_time, k_space):
+    """The pooling of the authors' Stationary_Capsules_1d as bubbles_mnist.py builds it: a circular pad,
+    then an all-ones ConvTranspose3d over (time, capsule unit); ``(B, S, C, D)`` -> ``(B, S, C, D)``."""
+    b, frames, capsules, size = u_squared.shape
+    x = u_squared.permute(0, 2, 1, 3).reshape(b * capsules, 1, frames, size, 1)
+    fix_t, fix_c = (k_time + 1) % 2, (k_space + 1) % 2
+    x = F.pad(x, (0, 0, k_space // 2 - fix_c, k_space // 2, k_time // 2 - fix_t, k_time // 2), mode="circular")
+    padding = (2 * (k_time // 2) - fix_t, 2 * (k_space // 2) - fix_c, 0)
+    conv = torch.nn.ConvTranspose3d(1, 1, (k_time, k_space, 1), padding=padding, bias=False)
+    torch.nn.init.ones_(conv.weight)
+    with torch.no_grad():
+        v = conv(x)
+    return v.reshape(b, capsules, frames, size).permute(0, 2, 1, 3)
+
+
+def test_bubbles_kernel_pools_as_the_authors_code_does():
+    # bubbles_mnist.py: (k_time, k_space) = (5, 3) over 18 x 18 capsules -> L = 2, n = 1;
+    # bubbles_dsprites.py: (5, 5) over 15 x 15 -> L = 2, n = 2
+    g = torch.Generator().manual_seed(0)
+    for (k_time, k_space), size in [((5, 3), 18), ((5, 5), 15)]:
+        kernel = topographic_kernel(size, size, k_time // 2, k_space // 2, pooling="window")
+        assert kernel.sum() == k_time * k_space
+        u_squared = torch.rand(2, size, 3, size, generator=g)
+        torch.testing.assert_close(
+            topographic_variance(u_squared, kernel), authors_bubbles_variance(u_squared, k_time, k_space)
+        )
+    kernel = topographic_kernel(8, 8, coherence=2, n=1, pooling="window")
+    # the same three units at every time offset: no roll
+    assert all(kernel[dt % 8].nonzero().flatten().tolist() == [0, 1, 7] for dt in range(-2, 3))
+    assert TopographicVAE(2, 8, 8, kind="bubbles", coherence=2, n=1, hidden=8, image_shape=(1, 4, 4)).kernel.equal(
+        kernel
+    )
 
 
 def test_roll_capsules_shifts_units_cyclically():
@@ -154,6 +201,7 @@ def test_roll_capsules_shifts_units_cyclically():
     [
         (lambda: topographic_kernel(4, 8, coherence=2), "coherence"),
         (lambda: topographic_kernel(8, 2, coherence=1, n=1), "n must"),
+        (lambda: topographic_kernel(8, 8, coherence=1, pooling="flat"), "pooling"),
         (
             lambda: topographic_variable(torch.zeros(1, 4, 2, 4), torch.zeros(1, 4, 2, 5), torch.ones(4, 4), 1.0),
             "share",
@@ -179,7 +227,7 @@ def test_bad_shapes_and_settings(call, message):
 # --- model and metrics -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["tvae", "bubbles", "vae"])
+@pytest.mark.parametrize("kind", ["tvae", "bubbles", "bubbles_capsule", "vae"])
 def test_elbo_is_finite_and_decreases_over_a_few_steps(kind):
     torch.manual_seed(0)
     frames = 4
@@ -231,6 +279,59 @@ def test_equivariance_error_equals_a_direct_sum_over_pairs():
         / 3
     )
     assert math.isclose(capsule_equivariance_error(t).total, direct, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["tvae", "vae"])
+def test_frame_log_weights_come_in_chunks_of_draws(kind):
+    x = transformed_sequences(blob_digits(3), torch.arange(3), 4, seed=5).frames
+    model = TopographicVAE(2, 4, 4, kind=kind, coherence=1, hidden=16, image_shape=(3, 12, 12), mu_init=3.0)
+    with torch.no_grad():
+        frame_w = model.frame_log_weights(x, 5, chunk=2)
+    assert frame_w.shape == (5, 3, 4) and torch.isfinite(frame_w).all()
+    assert frame_w.std(0).min() > 0  # five different draws, not one repeated
+    with pytest.raises(ValueError, match="positive int"):
+        model.frame_log_weights(x, 0)
+
+
+def test_frame_log_weights_match_the_definition_at_given_draws():
+    torch.manual_seed(0)
+    x = transformed_sequences(blob_digits(2), torch.arange(2), 4, seed=6).frames
+    model = TopographicVAE(2, 4, 4, coherence=1, hidden=16, image_shape=(3, 12, 12), mu_init=3.0)
+    with torch.no_grad():
+        torch.manual_seed(9)
+        frame_w = model.frame_log_weights(x, 1)[0]
+        torch.manual_seed(9)
+        out = model.latents(x)  # the same draws: z first, then u, from the same generator state
+
+        def log_normal(v, m, lv):
+            return (-0.5 * (lv + (v - m) ** 2 / lv.exp()) - 0.5 * math.log(2 * math.pi)).sum((-2, -1))
+
+        expected = (
+            -F.binary_cross_entropy_with_logits(model.decode_logits(out["t"]), x, reduction="none").flatten(2).sum(-1)
+        )
+        for name in ("z", "u"):
+            v = out[name]
+            expected = expected + log_normal(v, torch.zeros_like(v), torch.zeros_like(v))
+            expected = expected - log_normal(v, out[f"{name}_mean"], out[f"{name}_log_var"])
+    torch.testing.assert_close(frame_w, expected, atol=1e-3, rtol=1e-5)
+
+
+def test_sequence_and_per_frame_estimators():
+    g = torch.Generator().manual_seed(0)
+    log_w = torch.randn(7, 3, 4, generator=g)
+    # one draw: both are the plain weight
+    torch.testing.assert_close(sequence_log_likelihood(log_w[:1]), log_w[0].sum(-1))
+    torch.testing.assert_close(per_frame_log_likelihood(log_w[:1]), log_w[0])
+    # direct formulas
+    joint = torch.log(torch.exp(log_w.sum(-1)).mean(0))
+    frames = torch.log(torch.exp(log_w).mean(0))
+    torch.testing.assert_close(sequence_log_likelihood(log_w), joint)
+    torch.testing.assert_close(per_frame_log_likelihood(log_w), frames)
+    # equal weights in every draw: both estimates are exact, and - log K is subtracted
+    same = torch.full((10, 2, 3), -2.0)
+    torch.testing.assert_close(sequence_log_likelihood(same), torch.full((2,), -6.0))
+    with pytest.raises(ValueError, match=r"\(K, B, S\)"):
+        sequence_log_likelihood(torch.zeros(3, 4))
 
 
 def test_importance_sampling_subtracts_log_k():

@@ -17,7 +17,10 @@ equivariant capsules from temporal coherence alone.
 Variants (the paper's table 1 baselines):
 
 - ``"tvae"``: the rolling band above; ``coherence = 0`` is the "L = 0" TVAE (one frame);
-- ``"bubbles"``: all ones over the time window and the whole capsule, coherence without roll;
+- ``"bubbles"``: the authors' bubbles baseline, a fixed window of ``2n + 1`` units over the time
+  window, coherence without the roll (their scripts: 5 frames x 3 units on MNIST);
+- ``"bubbles_capsule"``: the window widened to the whole capsule, which makes capsules nearly flat
+  (not a baseline of the paper; it shows how a flat capsule games the equivariance error);
 - ``"vae"``: ``T = Z``, no U, the same encoder and decoder.
 
 Tensors: sequences ``(B, S, channels, H, W)``; latents ``(B, S, C, D)``.
@@ -34,7 +37,8 @@ from torch import nn
 
 from eqlib.nn.topographic import topographic_kernel, topographic_variable
 
-KINDS = ("tvae", "bubbles", "vae")
+KINDS = ("tvae", "bubbles", "bubbles_capsule", "vae")
+_POOLING = {"tvae": "roll", "bubbles": "window", "bubbles_capsule": "capsule"}
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
@@ -72,7 +76,7 @@ class TopographicVAE(nn.Module):
     Args:
         capsules, capsule_size: the latent of a frame is ``capsules x capsule_size`` (C x D).
         frames: sequence length S the kernel is built for (S = D makes one cycle one roll).
-        kind: ``"tvae"``, ``"bubbles"`` or ``"vae"`` (see the module docstring).
+        kind: one of ``KINDS`` (see the module docstring).
         coherence: L, the time half-width of the neighbourhood (``2L + 1`` frames).
         n: the band half-width in capsule units (n = 1: K = 3 units per frame).
         mu_init: initial value of the learnable shift ``mu``.
@@ -104,7 +108,7 @@ class TopographicVAE(nn.Module):
         else:
             self.u_encoder = _mlp([pixels, hidden, hidden, 2 * latent])
             self.mu = nn.Parameter(torch.tensor(float(mu_init)))
-            self.register_buffer("kernel", topographic_kernel(frames, capsule_size, coherence, n, roll=kind == "tvae"))
+            self.register_buffer("kernel", topographic_kernel(frames, capsule_size, coherence, n, _POOLING[kind]))
 
     def _check(self, x: torch.Tensor) -> None:
         if x.dim() != 5 or x.shape[1] != self.frames or tuple(x.shape[2:]) != self.image_shape:
@@ -159,16 +163,49 @@ class TopographicVAE(nn.Module):
         metrics = {"nll": nll.mean().item() / frames, "kl": kl.mean().item() / frames}
         return (nll + kl_weight * kl).mean() / frames, metrics
 
+    def frame_log_weights(self, x: torch.Tensor, samples: int, chunk: int = 64) -> torch.Tensor:
+        """Importance-sampling log-weights split over frames, ``(K, B, S)``, with the posterior as proposal.
+
+        For draw ``k`` and frame ``t``: ``log p(x_t | t_t) + log p(z_t) + log p(u_t) - log q(z_t | x_t)
+        - log q(u_t | x_t)`` at ``z, u ~ q``. Summed over ``t`` it is the log-weight of the whole
+        sequence, since ``p(x | t)``, the priors and the posteriors all factorise over frames (``T_t``
+        itself does not: it pools ``U`` of neighbouring frames). The encoders run once; the ``K``
+        draws are decoded ``chunk`` at a time.
+        """
+        if not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"samples must be a positive int, got {samples!r}")
+        self._check(x)
+        names = ("z",) if self.kind == "vae" else ("z", "u")
+        posterior = {name: self._posterior(getattr(self, f"{name}_encoder"), x) for name in names}
+        out = []
+        for start in range(0, samples, chunk):
+            k = min(chunk, samples - start)
+            log_w = torch.zeros(k, *x.shape[:2], device=x.device)
+            draws = {}
+            for name, (mean, log_var) in posterior.items():
+                mean, log_var = mean.expand(k, *mean.shape), log_var.expand(k, *log_var.shape)
+                value = reparameterise(mean, log_var)
+                draws[name] = value
+                ratio = _normal_log_prob(value, torch.zeros_like(value), torch.zeros_like(value)) - _normal_log_prob(
+                    value, mean, log_var
+                )
+                log_w = log_w + ratio.sum((-2, -1))
+            if self.kind == "vae":
+                t = draws["z"]
+            else:
+                shape = draws["z"].shape
+                t = topographic_variable(draws["z"].flatten(0, 1), draws["u"].flatten(0, 1), self.kernel, self.mu).view(
+                    shape
+                )
+            logits = self.decode_logits(t)
+            target = x.expand(k, *x.shape)
+            nll = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(3).sum(-1)
+            out.append(log_w - nll)
+        return torch.cat(out)
+
     def log_importance_weight(self, x: torch.Tensor) -> torch.Tensor:
         """One importance-sampling log-weight per sequence, ``(B,)``, with the posterior as proposal:
 
         ``log p(x | t) + log p(z) + log p(u) - log q(z | x) - log q(u | x)`` at ``z, u ~ q``.
         """
-        out = self.latents(x)
-        log_w = -self._reconstruction_nll(x, out["t"])
-        names = ("z",) if self.kind == "vae" else ("z", "u")
-        for name in names:
-            value, mean, log_var = out[name], out[f"{name}_mean"], out[f"{name}_log_var"]
-            prior = _normal_log_prob(value, torch.zeros_like(value), torch.zeros_like(value))
-            log_w = log_w + (prior - _normal_log_prob(value, mean, log_var)).flatten(1).sum(1)
-        return log_w
+        return self.frame_log_weights(x, 1)[0].sum(-1)

@@ -12,13 +12,25 @@ from __future__ import annotations
 
 import torch
 
+POOLINGS = ("roll", "window", "capsule")
 
-def topographic_kernel(frames: int, capsule_size: int, coherence: int, n: int = 1, roll: bool = True) -> torch.Tensor:
+
+def topographic_kernel(
+    frames: int, capsule_size: int, coherence: int, n: int = 1, pooling: str = "roll"
+) -> torch.Tensor:
     """The 0/1 neighbourhood ``W`` over circular (time offset, capsule offset), shape ``(frames, capsule_size)``.
 
-    ``W[dt mod S, dc mod D] = 1`` for ``|dt| <= coherence`` and, with ``roll``, ``|dc - dt| <= n``
-    (a band of ``2n + 1`` units that moves one unit per frame); without ``roll`` every ``dc``.
+    ``W[dt mod S, dc mod D] = 1`` for ``|dt| <= coherence`` and
+
+    - ``pooling="roll"`` (the TVAE): ``|dc - dt| <= n``, a band of ``2n + 1`` units that moves one unit
+      per frame;
+    - ``pooling="window"`` (the paper's "bubbles" baseline): ``|dc| <= n``, a fixed window of ``2n + 1``
+      units, the same at every time offset. The authors' bubbles scripts pool a ``k_time x k_space``
+      box of ones (5 x 3 on MNIST), i.e. ``coherence = 2, n = 1``;
+    - ``pooling="capsule"``: every ``dc``, the whole capsule (a variant that makes capsules nearly flat).
     """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     if frames < 1 or capsule_size < 1:
         raise ValueError(f"frames and capsule_size must be >= 1, got {frames}, {capsule_size}")
     if coherence < 0 or 2 * coherence + 1 > frames:
@@ -27,11 +39,12 @@ def topographic_kernel(frames: int, capsule_size: int, coherence: int, n: int = 
         raise ValueError(f"n must satisfy 0 <= 2n + 1 <= capsule_size = {capsule_size}, got n = {n}")
     kernel = torch.zeros(frames, capsule_size)
     for dt in range(-coherence, coherence + 1):
-        if roll:
-            for dc in range(dt - n, dt + n + 1):
-                kernel[dt % frames, dc % capsule_size] = 1.0
-        else:
+        if pooling == "capsule":
             kernel[dt % frames] = 1.0
+            continue
+        centre = dt if pooling == "roll" else 0
+        for dc in range(centre - n, centre + n + 1):
+            kernel[dt % frames, dc % capsule_size] = 1.0
     return kernel
 
 
