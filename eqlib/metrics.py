@@ -4,7 +4,6 @@ equivariance error and importance-sampled log-likelihood."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -127,18 +126,6 @@ def capsule_equivariance_error(t: torch.Tensor, eps: float = 1e-8) -> CapsuleEqu
     return CapsuleEquivarianceError(total.item(), total.item() / (pairs * capsules))
 
 
-def importance_sampled_log_likelihood(log_weight: Callable[[], torch.Tensor], samples: int) -> torch.Tensor:
-    """``log p(x) ~= logsumexp_k log w_k - log K`` from ``K`` draws of ``log_weight()`` ``(B,)``.
-
-    The ``- log K`` makes the estimate a lower bound in expectation (Burda et al. 2016); leaving
-    it out overstates the log-likelihood by exactly ``log K``.
-    """
-    if not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples must be a positive int, got {samples!r}")
-    log_w = torch.stack([log_weight() for _ in range(samples)])  # (K, B)
-    return torch.logsumexp(log_w, dim=0) - math.log(samples)
-
-
 def _check_frame_log_weights(log_w: torch.Tensor) -> None:
     if log_w.dim() != 3:
         raise ValueError(f"expected frame log-weights of shape (K, B, S), got {tuple(log_w.shape)}")
@@ -149,7 +136,8 @@ def sequence_log_likelihood(frame_log_weights: torch.Tensor) -> torch.Tensor:
 
     ``logsumexp_k sum_t log w_kt - log K``: the weights of a draw are multiplied over the frames
     before averaging over draws, so this is an estimate of the joint likelihood that is a lower
-    bound in expectation for any model, coupled frames included (Burda et al. 2016).
+    bound in expectation for any model, coupled frames included (Burda et al. 2016); leaving out
+    the ``- log K`` overstates it by exactly ``log K``.
     """
     _check_frame_log_weights(frame_log_weights)
     return torch.logsumexp(frame_log_weights.sum(-1), dim=0) - math.log(frame_log_weights.shape[0])
