@@ -178,12 +178,14 @@ def test_encoders_apc_and_classifier_shapes_and_gradients(kind):
     assert logits.shape == (6,)
 
 
-def test_weighted_bce_weights_the_positives_as_the_formula_says():
-    # catches a weight applied to the negatives, or ignored: -mean(w y log s(l) + (1 - y) log(1 - s(l)))
+def test_weighted_bce_weights_each_class_as_the_formula_says():
+    # catches swapped or ignored weights: -mean(w_1 y log s(l) + w_0 (1 - y) log(1 - s(l)))
     logits, labels = torch.tensor([2.0, -1.0, 0.5, -3.0]), torch.tensor([1.0, 0.0, 1.0, 0.0])
     p = torch.sigmoid(logits)
-    by_hand = -(6.0 * labels * p.log() + (1 - labels) * (1 - p).log()).mean()
-    assert torch.allclose(weighted_bce(logits, labels, 6.0), by_hand)
+    by_hand = -(6.0 * labels * p.log() + 0.5 * (1 - labels) * (1 - p).log()).mean()
+    assert torch.allclose(weighted_bce(logits, labels, (0.5, 6.0)), by_hand)
+    plain = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    assert torch.allclose(weighted_bce(logits, labels, (1.0, 1.0)), plain)
 
 
 def test_encoder_is_causal():
@@ -206,7 +208,7 @@ def test_encoder_is_causal():
         (lambda: SeriesEncoder("gru", 3)(torch.zeros(2, 4, 5), torch.zeros(2, 4, 5), torch.zeros(2, 4, 5)), "values"),
         (lambda: APC(SeriesEncoder("gru", 3), shift=0), "shift"),
         (lambda: GRUDCell(3, 4, x_mean=torch.zeros(2)), "x_mean"),
-        (lambda: weighted_bce(torch.zeros(2), torch.zeros(2), 0.0), "positive_weight"),
+        (lambda: weighted_bce(torch.zeros(2), torch.zeros(2), (1.0, 0.0)), "class_weights"),
     ],
 )
 def test_model_bad_inputs(call, message):
@@ -234,7 +236,7 @@ def test_apc_classifier_joint_loss_is_outcome_plus_forecast_loss():
     apc = APC(SeriesEncoder("grud", 4, hidden_size=8), shift=2)
     model = APCClassifier(apc)
     with torch.no_grad():
-        joint = model.joint_loss(*series, data.labels, positive_weight=3.0, apc_weight=0.5)
-        expected = weighted_bce(model(*series), data.labels, 3.0) + 0.5 * apc.loss(*series)
+        joint = model.joint_loss(*series, data.labels, class_weights=(0.6, 3.0), apc_weight=0.5)
+        expected = weighted_bce(model(*series), data.labels, (0.6, 3.0)) + 0.5 * apc.loss(*series)
     torch.testing.assert_close(joint, expected)
     assert model(*series).shape == (6,)

@@ -8,6 +8,7 @@ import torch
 from eqlib.data.apc_simulation import apc_simulation
 from eqlib.data.physionet import VARIABLES, physionet_2012, read_record
 from eqlib.models.apc import OutcomeClassifier, SeriesEncoder, weighted_bce
+from eqlib.models.apc_protocol import split_stays
 from eqlib.train import TensorBatches, fit
 
 # --- the simulation --------------------------------------------------------------------------
@@ -90,8 +91,17 @@ def test_converted_stays_standardise_and_train_one_step(physionet_fixture):
     model = OutcomeClassifier(SeriesEncoder("grud", len(VARIABLES), 8))
     tensors = (data.values, data.mask, data.deltas() / 10.0, data.labels)
     history = fit(model, TensorBatches(*tensors, batch_size=3, seed=0),
-                  lambda m, b: weighted_bce(m(*b[:3]), b[3], 2.0), epochs=1, progress=False)  # fmt: skip
+                  lambda m, b: weighted_bce(m(*b[:3]), b[3], (0.75, 1.5)), epochs=1, progress=False)  # fmt: skip
     assert len(history) == 1 and math.isfinite(history[0]["loss"])
+
+
+def test_converted_stays_split_for_the_protocol(physionet_fixture):
+    records, outcomes = physionet_fixture
+    train, val, test = split_stays(physionet_2012(records, outcomes), shares=(0.34, 0.33), seed=0)
+    assert [len(s[0]) for s in (train, val, test)] == [1, 1, 1]
+    assert all(s[0].shape[1:] == (48, 37) and s[2].shape == s[0].shape for s in (train, val, test))
+    with pytest.raises(ValueError, match="too few"):
+        split_stays(physionet_2012(records, outcomes), shares=(0.1, 0.1))
 
 
 def test_converter_names_what_is_missing(tmp_path, physionet_fixture):

@@ -133,21 +133,25 @@ class APCClassifier(nn.Module):
         mask: torch.Tensor,
         deltas: torch.Tensor,
         labels: torch.Tensor,
-        positive_weight: float,
+        class_weights: tuple[float, float],
         apc_weight: float = 1.0,
     ) -> torch.Tensor:
         """``weighted_bce(outcome) + apc_weight * apc_loss``, from one pass of the encoder."""
         hidden = self.apc.encoder(values, mask, deltas)
-        outcome = weighted_bce(self.head(hidden[:, -1]).squeeze(1), labels, positive_weight)
+        outcome = weighted_bce(self.head(hidden[:, -1]).squeeze(1), labels, class_weights)
         n = self.apc.shift
         forecast = apc_loss(self.apc.head(hidden[:, :-n]), values[:, n:], mask[:, n:])
         return outcome + apc_weight * forecast
 
 
-def weighted_bce(logits: torch.Tensor, labels: torch.Tensor, positive_weight: float) -> torch.Tensor:
-    """Binary cross-entropy with positives weighted by ``positive_weight`` (e.g. negatives / positives)."""
-    if positive_weight <= 0:
-        raise ValueError(f"positive_weight must be positive, got {positive_weight}")
-    return F.binary_cross_entropy_with_logits(
-        logits, labels, pos_weight=torch.tensor(positive_weight, device=logits.device)
-    )
+def weighted_bce(logits: torch.Tensor, labels: torch.Tensor, class_weights: tuple[float, float]) -> torch.Tensor:
+    """Binary cross-entropy with each stay weighted by its class: ``mean(w_y * bce)``, ``(B,)`` to a scalar.
+
+    ``class_weights = (w_0, w_1)`` for negatives and positives, e.g. ``n / (2 n_c)`` as the APC
+    paper's code sets them (``eqlib.models.apc_protocol.class_weights``); ``(1, 1)`` is plain BCE.
+    """
+    w_negative, w_positive = class_weights
+    if w_negative <= 0 or w_positive <= 0:
+        raise ValueError(f"class_weights must be two positive numbers, got {class_weights}")
+    weights = torch.where(labels > 0.5, w_positive, w_negative)
+    return (weights * F.binary_cross_entropy_with_logits(logits, labels, reduction="none")).mean()
