@@ -472,20 +472,59 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                 exceeds(v[f"grud_{a}"], v["grud_scratch"], 0.0, "GRU-D gain"),
             ),
             subject="apc",
-            subject_text="APC pre-training, then the schedule",
+            subject_text="APC pre-training, then the two fine-tuning stages",
             control="schedule",
-            control_text="the same fine-tuning schedule from an untrained encoder",
-            suite="AUPRC, synthetic stays: GRU {gru_scratch:.3f} -> APC {gru_apc:.3f} (schedule only "
+            control_text="the same two stages from the untrained encoder APC starts from",
+            suite="AUPRC, synthetic ICU stays, all labelled: GRU {gru_scratch:.3f} -> APC {gru_apc:.3f} (schedule only "
             "{gru_schedule:.3f}); GRU-D {grud_scratch:.3f} -> APC {grud_apc:.3f} (schedule only {grud_schedule:.3f})",
             quantities=("gru_scratch", "gru_apc", "gru_schedule", "grud_scratch", "grud_apc", "grud_schedule"),
-            seeds={"fast": 2, "full": 5},
-            expected={"fast": UNTESTED, "full": HOLDS},
+            seeds={"fast": 1, "full": 5},
+            expected={"fast": UNTESTED, "full": FAILS},
             tested_in_fast=False,
             contrast=lambda v: all_of(
                 exceeds(v["gru_apc"], v["gru_schedule"], 0.0, "GRU: APC - schedule only"),
                 exceeds(v["grud_apc"], v["grud_schedule"], 0.0, "GRU-D: APC - schedule only"),
             ),
-            departures="synthetic ICU stays instead of PhysioNet 2012",
+            departures="synthetic PhysioNet-shaped stays (24 variables, 800 training stays) instead of PhysioNet "
+            "2012; 8 APC epochs and 4 + 8 fine-tuning epochs instead of 100 each; stage 2 frozen as the paper "
+            "says (the authors' code lets the outcome loss reach the encoder there); GRU without the authors' "
+            "ReLU and layer norm",
+            why="under the paper's protocol (every training stay labelled, APC on the same stays) the gain over "
+            "training from scratch is not told apart from zero at this budget",
+        ),
+        Claim(
+            key="08.sweep",
+            statement="APC's gains are largest where high missingness and severe class imbalance combine",
+            paper="synthetic sweep, missingness 0/30/60 %, imbalance 1:1, 3:7, 1:20 (Wever et al. 2021, Fig. 2)",
+            rule="for GRU and GRU-D, the AUPRC gain over training from scratch at 60 % missing and 1:20 exceeds "
+            "the gain at 0 % missing and 1:1 (paired interval > 0)",
+            test=lambda v, a: all_of(
+                exceeds(v[f"gru_{a}_hard"], v[f"gru_{a}_easy"], 0.0, "GRU: gain hard - gain easy"),
+                exceeds(v[f"grud_{a}_hard"], v[f"grud_{a}_easy"], 0.0, "GRU-D: gain hard - gain easy"),
+            ),
+            subject="apc",
+            subject_text="APC pre-training, then the two fine-tuning stages",
+            control="schedule",
+            control_text="the same two stages from the untrained encoder",
+            suite="AUPRC gain over scratch, simulated series: GRU {gru_apc_easy:.3f} (0 %, 1:1) vs "
+            "{gru_apc_hard:.3f} (60 %, 1:20); GRU-D {grud_apc_easy:.3f} vs {grud_apc_hard:.3f}",
+            quantities=(
+                "gru_apc_easy",
+                "gru_apc_hard",
+                "grud_apc_easy",
+                "grud_apc_hard",
+                "gru_schedule_easy",
+                "gru_schedule_hard",
+                "grud_schedule_easy",
+                "grud_schedule_hard",
+            ),
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": FAILS},
+            tested_in_fast=False,
+            departures="the authors' simulation re-implemented (400 training series of 100 steps, validation "
+            "and test series drawn afresh); 10 APC epochs and 5 + 20 fine-tuning epochs instead of 100 each; "
+            "GRU-D at the two corners only; three seeds (the paper's figure: median and extremes over runs)",
+            why="at this budget the gain in the hard corner is not told apart from the gain in the easy one",
         ),
     ),
 }
