@@ -8,10 +8,12 @@ import torch
 from eqlib.models.apc import APCClassifier
 from eqlib.models.apc_protocol import (
     ARMS,
+    SOURCES,
     Schedule,
     _outcome_head,
     class_weights,
     compare_arms,
+    data_fingerprint,
     initial_apc,
     job_splits,
     run_jobs,
@@ -94,7 +96,7 @@ def test_run_jobs_caches_each_result_under_its_job(tmp_path, monkeypatch):
     (cached,) = list(tmp_path.glob("apc-job-*.json"))
     assert json.loads(cached.read_text()) == first[0]
 
-    def no_training(job):
+    def no_training(job, splits=None):
         raise AssertionError("a cached job trained again")
 
     monkeypatch.setattr("eqlib.models.apc_protocol.run_job", no_training)
@@ -103,3 +105,14 @@ def test_run_jobs_caches_each_result_under_its_job(tmp_path, monkeypatch):
         run_jobs([tiny_job(data={"missing_rate": 0.5, "positive_rate": 0.3, "length": 12})])
     with pytest.raises(ValueError, match="workers"):
         run_jobs([tiny_job()], workers=0)
+
+
+def test_the_cache_key_follows_the_data_not_only_the_knobs(tmp_path, monkeypatch):
+    monkeypatch.setenv("EQLIB_CACHE", str(tmp_path))
+    run_jobs([tiny_job()])
+    monkeypatch.setattr("eqlib.models.apc_protocol.run_job", lambda job, splits=None: {"trained": "again"})
+    original = SOURCES["simulation"]
+    noisier = lambda n, seed, **data: original(n, seed, **data, sigma=0.5)
+    monkeypatch.setitem(SOURCES, "simulation", noisier)
+    assert run_jobs([tiny_job()]) == [{"trained": "again"}]
+    assert data_fingerprint(job_splits(tiny_job())) != data_fingerprint(job_splits(tiny_job(seed=1)))

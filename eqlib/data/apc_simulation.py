@@ -11,8 +11,9 @@ Each series has two inputs over ``length`` steps, driven by three latents drawn 
   read the period of ``x`` from its dynamics. The offset does not enter the label.
 
 Missingness (entries dropped completely at random) and class imbalance (positives kept at a
-chosen share) are applied on top, as in the paper's sweep. The authors simulate 400 series of
-100 steps with ``sigma = 0.2``.
+chosen share) are applied on top, for the paper's sweep; the authors' repository generates
+complete, balanced series only, so how the two are imposed here is this module's choice. The
+authors simulate 400 series of 100 steps with ``sigma = 0.2``.
 """
 
 from __future__ import annotations

@@ -17,11 +17,13 @@ module (the encoder's parameters take no gradient).
 Tensors: a split is ``(values, mask, deltas, labels)`` with ``(N, T, V)`` series and ``(N,)`` labels.
 
 A *job* is one seed of one setting, a JSON-able dict (``run_job``); ``run_jobs`` runs many in
-worker processes and caches each result under a hash of everything that defines it.
+worker processes and caches each result under a hash of the job, of the data tensors it reads,
+and of the protocol's version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -275,20 +277,33 @@ def split_stays(data: ICUData, shares: tuple[float, float] = (0.7, 0.15), seed: 
     return train, val, test
 
 
-def run_job(job: dict[str, Any]) -> dict[str, dict[str, float]]:
+def run_job(job: dict[str, Any], splits: tuple[Split, Split, Split] | None = None) -> dict[str, dict[str, float]]:
     """``compare_arms`` for one job: ``{"source", "data", "sizes", "kind", "seed", "schedule", "device"}``."""
     torch.set_num_threads(job.get("threads", torch.get_num_threads()))
-    train, val, test = job_splits(job)
+    train, val, test = splits if splits is not None else job_splits(job)
     return compare_arms(job["kind"], train, val, test, Schedule(**job["schedule"]), job["seed"], job["device"])
 
 
+def data_fingerprint(splits: tuple[Split, ...]) -> str:
+    """A SHA-256 of every tensor of the splits: any change of the data, by a knob or by the generator's code."""
+    digest = hashlib.sha256()
+    for split in splits:
+        for tensor in split:
+            digest.update(str(tuple(tensor.shape)).encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _cached_job(job: dict[str, Any]) -> dict[str, dict[str, float]]:
-    # threads change the speed (and the last bits), not what is computed; the version marks changes of the code
-    key = {**{k: v for k, v in job.items() if k != "threads"}, "protocol": PROTOCOL_VERSION, "torch": torch.__version__}
+    # the key: the job without its thread count (speed, not what is computed), the data it actually reads,
+    # the protocol's version (changes of this module's code) and torch's
+    splits = job_splits(job)
+    key = {k: v for k, v in job.items() if k != "threads"}
+    key.update(data=data_fingerprint(splits), given=job["data"], protocol=PROTOCOL_VERSION, torch=torch.__version__)
     path = checkpoint_path("apc-job", key).with_suffix(".json")
     if path.is_file():
         return json.loads(path.read_text())
-    result = run_job(job)
+    result = run_job(job, splits)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(result))
