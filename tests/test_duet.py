@@ -15,6 +15,7 @@ from eqlib.models.duet import (
     circular_features,
     controlled_code,
     duet_code,
+    duet_objective,
     transform,
 )
 
@@ -151,6 +152,42 @@ def test_controlled_code_sets_duets_bins_and_edits_the_others_through_the_readou
     assert (circular_error_degrees(readout.predict(edited), new) < 1.0).all()
     with pytest.raises(ValueError, match="no parameter slot"):
         controlled_code(simclr, images, new)
+
+
+def test_duet_objective_is_the_formula_on_given_views_and_parameters():
+    # no random views: matrices and parameters are given, every piece is written out here
+    torch.manual_seed(2)
+    head = torch.nn.Linear(2 * 3, 5)
+    m1, m2 = torch.randn(6, 2, 4, 3), torch.randn(6, 2, 4, 3)  # (B, K, G, C)
+    p1, p2 = torch.rand(6, 2), torch.rand(6, 2)
+    contrastive, js = duet_objective(m1, m2, p1, p2, head, kappa=2.0, temperature=0.5)
+    content_1, content_2 = m1.sum(dim=2).reshape(6, 6), m2.sum(dim=2).reshape(6, 6)
+    torch.testing.assert_close(contrastive, nt_xent(head(content_1), head(content_2), 0.5))
+    marginal = torch.exp(torch.cat([m1, m2]).mean(3))
+    marginal = marginal / marginal.sum(-1, keepdim=True)
+    params = torch.cat([p1, p2])
+    target = torch.stack([binned_target(params[:, k], 4, "vonmises", 2.0) for k in range(2)], 1)
+    middle = (marginal + target) / 2
+    by_hand = 0.5 * (marginal * (marginal / middle).log() + target * (target / middle).log()).sum(-1)
+    torch.testing.assert_close(js, by_hand.mean(), atol=1e-6, rtol=1e-5)
+    with pytest.raises(ValueError, match="parameters"):
+        duet_objective(m1, m2, p1[:, :1], p2[:, :1], head)
+
+
+def test_readout_and_controlled_code_follow_the_device_of_the_features():
+    # fitted on the CPU, used on another device (meta: shapes and devices without numbers)
+    torch.manual_seed(0)
+    images, params = torch.rand(20, 3, 28, 28), torch.rand(20, 2)
+    simclr = SelfSupervised("simclr", features=32).eval()
+    with torch.no_grad():
+        readout = LinearReadout(simclr.representation(images), params)
+    assert readout.weight.dtype == torch.float64
+    meta_images, meta_params = images.to("meta"), params.to("meta")
+    code = controlled_code(simclr.to("meta"), meta_images, meta_params, readout.to("meta"))
+    assert code.device.type == "meta" and code.shape == (20, 32) and code.dtype == torch.float32
+    assert readout.predict(code).device.type == "meta"
+    duet = SelfSupervised("duet", features=64, bins=8).eval().to("meta")
+    assert controlled_code(duet, meta_images, meta_params).device.type == "meta"
 
 
 @pytest.mark.parametrize(

@@ -125,9 +125,7 @@ class SelfSupervised(nn.Module):
 
     def targets(self, params: torch.Tensor) -> torch.Tensor:
         """Binned von Mises targets ``(B, K, G)`` for normalised parameters ``(B, K)``."""
-        return torch.stack(
-            [binned_target(params[:, k], self.bins, "vonmises", self.kappa) for k in range(params.shape[1])], 1
-        )
+        return duet_targets(params, self.bins, self.kappa)
 
     def loss(self, gray: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """The method's loss on a batch of grey digits ``(B, 1, H, W)``; views are drawn here."""
@@ -138,10 +136,9 @@ class SelfSupervised(nn.Module):
         x1, x2 = transform(gray, params[0]), transform(gray, params[1])
         metrics: dict[str, float] = {}
         if self.method == "duet":
-            m1, m2 = self.matrix(x1), self.matrix(x2)
-            contrastive = nt_xent(self.head(m1.sum(2).flatten(1)), self.head(m2.sum(2).flatten(1)), self.temperature)
-            predicted = F.softmax(torch.cat([m1, m2]).mean(dim=3), dim=-1)
-            extra = jensen_shannon(predicted, self.targets(torch.cat([params[0], params[1]])))
+            contrastive, extra = duet_objective(
+                self.matrix(x1), self.matrix(x2), params[0], params[1], self.head, self.kappa, self.temperature
+            )
             metrics["js"] = extra.item()
         else:
             r1, r2 = self.representation(x1), self.representation(x2)
@@ -154,6 +151,41 @@ class SelfSupervised(nn.Module):
                 metrics["rotation_ce"] = extra.item()
         metrics["nt_xent"] = contrastive.item()
         return contrastive + self.weight * extra, metrics
+
+
+def duet_targets(params: torch.Tensor, bins: int, kappa: float = 3.0) -> torch.Tensor:
+    """DUET's targets: a binned von Mises per transformation, ``(B, K)`` parameters in [0, 1) to ``(B, K, G)``."""
+    if params.dim() != 2:
+        raise ValueError(f"expected normalised parameters (B, K), got shape {tuple(params.shape)}")
+    return torch.stack([binned_target(params[:, k], bins, "vonmises", kappa) for k in range(params.shape[1])], 1)
+
+
+def duet_objective(
+    matrix_1: torch.Tensor,
+    matrix_2: torch.Tensor,
+    params_1: torch.Tensor,
+    params_2: torch.Tensor,
+    head: nn.Module,
+    kappa: float = 3.0,
+    temperature: float = 0.1,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """DUET's two terms for two views, given their matrices ``(B, K, G, C)`` and parameters ``(B, K)``.
+
+    Suau et al. 2023, eqs. 2-4: the content ``sum_g M[:, :, g, :]`` of each view, flattened to
+    ``(B, K * C)``, goes through ``head`` into NT-Xent; the marginal ``softmax_g(mean_c M)`` of each
+    view is matched by the Jensen-Shannon divergence to the binned von Mises centred on its own
+    parameters. Returns ``(nt_xent, js)``; the loss is ``nt_xent + lambda * js``. The random views
+    are drawn by the caller (``SelfSupervised.loss``), so this function can be checked by hand.
+    """
+    if matrix_1.dim() != 4 or matrix_1.shape != matrix_2.shape:
+        raise ValueError(f"expected two matrices (B, K, G, C) of one shape, got {tuple(matrix_1.shape)}, "
+                         f"{tuple(matrix_2.shape)}")  # fmt: skip
+    if params_1.shape != matrix_1.shape[:2] or params_2.shape != params_1.shape:
+        raise ValueError(f"expected parameters (B, K) = {tuple(matrix_1.shape[:2])}, got {tuple(params_1.shape)}")
+    contrastive = nt_xent(head(matrix_1.sum(2).flatten(1)), head(matrix_2.sum(2).flatten(1)), temperature)
+    predicted = F.softmax(torch.cat([matrix_1, matrix_2]).mean(dim=3), dim=-1)
+    js = jensen_shannon(predicted, duet_targets(torch.cat([params_1, params_2]), matrix_1.shape[2], kappa))
+    return contrastive, js
 
 
 class ImageDecoder(nn.Sequential):
@@ -206,22 +238,37 @@ class LinearReadout:
             raise ValueError(
                 f"expected features (N, F) and params (N, K), got {tuple(features.shape)} and {tuple(params.shape)}"
             )
-        x, y = features.double(), circular_features(params).double()
+        dtype = _solve_dtype(features.device)
+        x, y = features.to(dtype), circular_features(params.to(features.device)).to(dtype)
         self.x_mean, self.y_mean = x.mean(0), y.mean(0)
         xc = x - self.x_mean
-        gram = xc.T @ xc + ridge * len(x) * torch.eye(x.shape[1], dtype=x.dtype)
+        gram = xc.T @ xc + ridge * len(x) * torch.eye(x.shape[1], dtype=dtype, device=x.device)
         self.weight = torch.linalg.solve(gram, xc.T @ (y - self.y_mean)).T  # (2K, F)
 
+    def to(self, device: torch.device | str) -> LinearReadout:
+        """Move the fitted readout to ``device`` (float64 there, float32 where float64 is missing, as on MPS)."""
+        dtype = _solve_dtype(torch.device(device))
+        self.x_mean, self.y_mean, self.weight = (t.to(device, dtype) for t in (self.x_mean, self.y_mean, self.weight))
+        return self
+
     def _circle(self, features: torch.Tensor) -> torch.Tensor:
-        return (features.double() - self.x_mean) @ self.weight.T + self.y_mean
+        return (features.to(self.weight.device, self.weight.dtype) - self.x_mean) @ self.weight.T + self.y_mean
 
     def predict(self, features: torch.Tensor) -> torch.Tensor:
+        """Parameters ``(N, K)`` in [0, 1), float32 on the features' device."""
         cosine, sine = self._circle(features).chunk(2, dim=1)
-        return circle_to_params(cosine, sine).float()
+        return circle_to_params(cosine, sine).to(features.device, torch.float32)
 
     def edit(self, features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        change = circular_features(params).double() - self._circle(features)
-        return (features.double() + change @ torch.linalg.pinv(self.weight).T).to(features.dtype)
+        """Features ``(N, F)`` moved until the readout reports ``params`` ``(N, K)``; on the features' device and dtype."""
+        change = circular_features(params.to(self.weight.device)).to(self.weight.dtype) - self._circle(features)
+        moved = features.to(self.weight.device, self.weight.dtype) + change @ torch.linalg.pinv(self.weight).T
+        return moved.to(features.device, features.dtype)
+
+
+def _solve_dtype(device: torch.device) -> torch.dtype:
+    # ridge regression in float64 for accuracy, except on Apple's MPS, which has no float64
+    return torch.float32 if device.type == "mps" else torch.float64
 
 
 def circular_error_degrees(predicted: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
