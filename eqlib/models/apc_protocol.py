@@ -155,13 +155,22 @@ def _outcome_head(model: torch.nn.Module, seed: int) -> None:
 
 
 def train_scratch(
-    kind: str, train: Split, val: Split, schedule: Schedule, seed: int, device: torch.device | str = "cpu"
+    kind: str,
+    train: Split,
+    val: Split,
+    schedule: Schedule,
+    seed: int,
+    device: torch.device | str = "cpu",
+    weights: tuple[float, float] | None = None,
 ) -> tuple[OutcomeClassifier, list[float]]:
-    """The plain baseline: encoder and head on the weighted outcome loss; best epoch on validation AUPRC."""
+    """The plain baseline: encoder and head on the weighted outcome loss; best epoch on validation AUPRC.
+
+    ``weights``: the class weights ``(w_0, w_1)``, by default ``class_weights`` of the training labels.
+    """
     model = OutcomeClassifier(SeriesEncoder(kind, train[0].shape[2], schedule.hidden))
     model.encoder.load_state_dict(initial_apc(kind, train, schedule, seed).encoder.state_dict())
     _outcome_head(model, seed)
-    weights = class_weights(train[3])
+    weights = weights if weights is not None else class_weights(train[3])
     scores, _ = fit_best(
         model.to(device),
         TensorBatches(*train, batch_size=schedule.batch, seed=_batch_seed(seed, "scratch")),
