@@ -128,55 +128,73 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "03": (
         Claim(
             key="03.transformation",
-            statement="DUET keeps the transformation (angle and hue) that SimCLR's loss discards",
+            statement="DUET keeps the rotation that SimCLR's loss discards",
             paper="",
-            rule="angle and hue read from where the loss acts with a mean error < 60 degrees (chance 90)",
-            test=lambda v, a: all_of(
-                below(v[f"{a}_angle"], 60.0, "angle error (deg)", ".1f"),
-                below(v[f"{a}_hue"], 60.0, "hue error (deg)", ".1f"),
-            ),
+            rule="the angle read from where the loss acts (SimCLR's projection, DUET's bins) with a mean error < 60 "
+            "degrees (chance 90) on every seed",
+            test=lambda v, a: below(v[f"{a}_angle"], 60.0, "angle error (deg)", ".1f"),
             subject="duet",
             subject_text="DUET",
             control="simclr",
-            control_text="SimCLR, same backbone and budget",
-            suite="angle / hue error where the loss acts (chance 90 deg): DUET {duet_angle:.0f} / {duet_hue:.0f}, "
-            "SimCLR {simclr_angle:.0f} / {simclr_hue:.0f}, ESSL {essl_angle:.0f} / {essl_hue:.0f}",
-            quantities=("duet_angle", "duet_hue", "simclr_angle", "simclr_hue", "essl_angle", "essl_hue"),
-            seeds=ONE_SEED,
+            control_text="SimCLR, same backbone, views and budget",
+            suite="angle error where the loss acts (chance 90 deg): DUET {duet_angle:.0f}, SimCLR {simclr_angle:.0f}, "
+            "ESSL {essl_angle:.0f}; in f(x): DUET {duet_angle_fx:.0f}, SimCLR {simclr_angle_fx:.0f}, ESSL "
+            "{essl_angle_fx:.0f}; ESSL's quarter-turn head {essl_quarter:.2f} (4-way)",
+            quantities=(
+                "duet_angle",
+                "simclr_angle",
+                "essl_angle",
+                "duet_angle_fx",
+                "simclr_angle_fx",
+                "essl_angle_fx",
+                "essl_quarter",
+            ),
+            seeds={"fast": 1, "full": 3},
             expected={"fast": UNTESTED, "full": HOLDS},
             tested_in_fast=False,
-            departures="two groups at once (K = 2: angle and hue); the authors' code uses one",
+            contrast=lambda v: exceeds(v["simclr_angle"], v["duet_angle"], 0.0, "SimCLR - DUET angle error", ".1f"),
+            departures="a small CNN and a 2-layer head on 4,000 coloured MNIST digits for 10 epochs, no crops, "
+            "lambda 10 (the paper: ResNets on CIFAR-10, STL-10 and others; the authors' rotation run uses lambda "
+            "1000); projections read after normalisation; ESSL one quarter turn per digit, on one seed",
         ),
         Claim(
             key="03.generation",
             statement="DUET's structured representation allows controlled generation",
             paper="",
-            rule="setting the code's handle to the new parameters brings the decode to a pixel MSE below 0.7 x that "
-            "of the same decoder fed the unedited code",
-            test=lambda v, a: below(
-                v[f"{a}_generation"], 0.7 * v[f"{a}_unedited_generation"].mean, "MSE to the transformed digit", ".4f"
+            rule="with the code's handle set to a new angle (DUET: its bins set to the angle's target, for a decoder "
+            "trained on its content and its own bins), the decodes are classified at that angle by a judge (nearest "
+            "of 8 multiples of 45 degrees) at least half as often as the real turned digits, on every seed",
+            test=lambda v, a: above(
+                v[f"{a}_generation_accuracy"], 0.5 * v["real_accuracy"].mean, "decodes showing the asked angle", ".3f"
             ),
             subject="duet",
-            subject_text="DUET, its bins set to the new parameters",
-            control="simclr",
-            control_text="SimCLR, edited through a linear readout fitted on labelled parameters",
-            suite="pixel MSE to the transformed digit, edited / unedited code: DUET {duet_generation:.4f} / "
-            "{duet_unedited_generation:.4f}, SimCLR readout edit {simclr_generation:.4f} / "
-            "{simclr_unedited_generation:.4f}, ESSL readout edit {essl_generation:.4f} / {essl_unedited_generation:.4f}",
+            subject_text="DUET, its bins set to the asked angle's target",
+            control="edit",
+            control_text="SimCLR, its f(x) edited through a linear readout of the angle",
+            suite="decodes showing the asked angle (real turned digits {real_accuracy:.2f}, chance 0.125): DUET "
+            "{duet_generation_accuracy:.2f}, SimCLR readout edit {edit_generation_accuracy:.2f}, ESSL readout edit "
+            "{essl_edit_generation_accuracy:.2f}, DUET lambda = 0 {unstructured_generation_accuracy:.2f}; handed the "
+            "true angle: SimCLR {informed_generation_accuracy:.2f}, ESSL {essl_informed_generation_accuracy:.2f}; "
+            "pixel MSE DUET {duet_generation_mse:.4f}, SimCLR + true angle {informed_generation_mse:.4f}",
             quantities=(
-                "duet_generation",
-                "duet_unedited_generation",
-                "simclr_generation",
-                "simclr_unedited_generation",
-                "essl_generation",
-                "essl_unedited_generation",
+                "duet_generation_accuracy",
+                "unstructured_generation_accuracy",
+                "informed_generation_accuracy",
+                "essl_informed_generation_accuracy",
+                "edit_generation_accuracy",
+                "essl_edit_generation_accuracy",
+                "real_accuracy",
+                "duet_generation_mse",
+                "informed_generation_mse",
             ),
-            seeds=ONE_SEED,
-            expected={"fast": UNTESTED, "full": UNTESTED},
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": HOLDS},
             tested_in_fast=False,
-            why="a readout edit of SimCLR's features steers its decoder as well, so this rule cannot single out "
-            "DUET's structure",
-            departures="DUET's decoder is trained on content plus the targets, not on DUET's own structure",
+            contrast=lambda v: exceeds(
+                v["duet_generation_accuracy"], v["edit_generation_accuracy"], 0.0, "DUET - SimCLR readout edit"
+            ),
+            departures="the paper reports reconstruction error; here a judge of 8 angles trained on real rotated "
+            "digits, and pixel MSE, on decoders trained on pairs of views; ESSL on one seed",
         ),
         Claim(
             key="03.content",
@@ -194,6 +212,10 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             seeds={"fast": 1, "full": 3},
             expected={"fast": UNTESTED, "full": FAILS},
             contrast=lambda v: exceeds(v["duet_accuracy"], v["untrained_accuracy"], 0.0, "DUET - untrained"),
+            why="over three paired seeds the interval of DUET - SimCLR reaches below the 0.02 margin, and above 0: "
+            "not shown on par, and not shown worse",
+            departures="a small CNN on 4,000 digits for 10 epochs, probe on f(x); the paper reports ResNets trained "
+            "for hundreds of epochs",
         ),
     ),
     "04": (

@@ -7,15 +7,19 @@ from scipy.spatial.distance import jensenshannon as scipy_js_distance
 from eqlib.losses import binned_target, jensen_shannon, nt_xent
 from eqlib.models.duet import (
     METHODS,
+    TRANSFORMS,
     ImageDecoder,
     LinearReadout,
     SelfSupervised,
+    angle_classifier,
     bin_circular_mean,
     circular_error_degrees,
     circular_features,
     controlled_code,
     duet_code,
     duet_objective,
+    informed_code,
+    nearest_angle_class,
     transform,
 )
 
@@ -65,10 +69,11 @@ def test_transform_paints_and_rotates():
     assert torch.allclose(out[1, 1], torch.rot90(gray[0, 0], 1), atol=1e-5)  # a quarter turn, counter-clockwise
 
 
-def test_duet_loss_is_nt_xent_of_the_content_plus_lambda_times_js_to_the_targets():
+@pytest.mark.parametrize("groups", [("rotation",), TRANSFORMS])
+def test_duet_loss_is_nt_xent_of_the_content_plus_lambda_times_js_to_the_targets(groups):
     # catches a wrong marginal (mean over C vs over G), content summed over the wrong axis, or lambda dropped
     torch.manual_seed(0)
-    model = SelfSupervised("duet", features=64, bins=4, weight=3.0)
+    model = SelfSupervised("duet", features=64, bins=4, weight=3.0, groups=groups)
     gray = torch.rand(8, 1, 12, 12)
     torch.manual_seed(1)
     loss, metrics = model.loss(gray)
@@ -95,7 +100,7 @@ def test_each_method_gives_a_finite_loss_with_gradients_everywhere_it_trains(met
 
 def test_duet_matrix_content_and_structure_are_marginals_of_one_representation():
     torch.manual_seed(0)
-    model = SelfSupervised("duet", features=64, bins=4).eval()
+    model = SelfSupervised("duet", features=64, bins=4, groups=TRANSFORMS).eval()
     x = torch.rand(5, 3, 12, 12)
     matrix = model.matrix(x)
     assert matrix.shape == (5, 2, 4, 8) and torch.equal(matrix.flatten(1), model.representation(x))
@@ -105,6 +110,9 @@ def test_duet_matrix_content_and_structure_are_marginals_of_one_representation()
     assert torch.allclose(structure, torch.softmax(matrix.mean(3), -1))
     assert duet_code(model.content(x), structure).shape == (5, 2 * 8 + 2 * 4)
     assert torch.allclose(model.targets(torch.tensor([[0.0, 0.5]]))[0, 1], binned_target(torch.tensor([0.5]), 4))
+    rotation_only = SelfSupervised("duet", features=64, bins=4).eval()  # the main path: one group, C = 16
+    assert rotation_only.matrix(x).shape == (5, 1, 4, 16) and rotation_only.content(x).shape == (5, 16)
+    assert torch.allclose(rotation_only.targets(torch.tensor([[0.25, 0.5]])), binned_target(torch.tensor([0.25]), 4))
 
 
 def test_linear_readout_predicts_and_edits_parameters_it_can_see():
@@ -126,7 +134,7 @@ def test_circular_error_wraps_and_decoder_shapes():
 
 
 def test_bin_circular_mean_reads_the_parameter_back_from_its_target_and_wraps():
-    model = SelfSupervised("duet", features=64, bins=8)
+    model = SelfSupervised("duet", features=64, bins=8, groups=TRANSFORMS)
     params = torch.tensor([[0.0, 0.97], [0.3, 0.5], [0.62, 0.01]])
     assert torch.allclose(
         circular_features(bin_circular_mean(model.targets(params))), circular_features(params), atol=1e-3
@@ -139,17 +147,26 @@ def test_bin_circular_mean_reads_the_parameter_back_from_its_target_and_wraps():
 def test_controlled_code_sets_duets_bins_and_edits_the_others_through_the_readout():
     torch.manual_seed(0)
     images, params, new = torch.rand(40, 3, 28, 28), torch.rand(40, 2), torch.rand(40, 2)
-    duet = SelfSupervised("duet", features=64, bins=8).eval()
+    duet = SelfSupervised("duet", features=64, bins=8, groups=TRANSFORMS).eval()
     code = controlled_code(duet, images, new)
     channels = 64 // (2 * 8)
     assert torch.equal(code[:, : 2 * channels], duet.content(images).detach())
     assert torch.allclose(code[:, 2 * channels :].view(40, 2, 8), duet.targets(new))
-    simclr = SelfSupervised("simclr", features=64).eval()
+    simclr = SelfSupervised("simclr", features=64, groups=TRANSFORMS).eval()
     with torch.no_grad():
         readout = LinearReadout(simclr.representation(images), params, ridge=1e-6)
     edited = controlled_code(simclr, images, new, readout)
     assert edited.shape == (40, 64)
     assert (circular_error_degrees(readout.predict(edited), new) < 1.0).all()
+    # one group (the main path): only the angle is set, by DUET's bins or by a readout of the angle alone
+    rotation_duet = SelfSupervised("duet", features=64, bins=8).eval()
+    code = controlled_code(rotation_duet, images, new)
+    assert torch.allclose(code[:, 8:].view(40, 1, 8), binned_target(new[:, 0], 8).view(40, 1, 8))
+    rotation_simclr = SelfSupervised("simclr", features=64).eval()
+    with torch.no_grad():
+        angle_readout = LinearReadout(rotation_simclr.representation(images), params[:, :1], ridge=1e-6)
+    edited = controlled_code(rotation_simclr, images, new, angle_readout)
+    assert (circular_error_degrees(angle_readout.predict(edited), new[:, :1]) < 1.0).all()
     with pytest.raises(ValueError, match="no parameter slot"):
         controlled_code(simclr, images, new)
 
@@ -180,7 +197,7 @@ def test_readout_and_controlled_code_follow_the_device_of_the_features():
     images, params = torch.rand(20, 3, 28, 28), torch.rand(20, 2)
     simclr = SelfSupervised("simclr", features=32).eval()
     with torch.no_grad():
-        readout = LinearReadout(simclr.representation(images), params)
+        readout = LinearReadout(simclr.representation(images), params[:, :1])  # the angle, the model's one group
     assert readout.weight.dtype == torch.float64
     meta_images, meta_params = images.to("meta"), params.to("meta")
     code = controlled_code(simclr.to("meta"), meta_images, meta_params, readout.to("meta"))
@@ -200,6 +217,10 @@ def test_readout_and_controlled_code_follow_the_device_of_the_features():
         (lambda: jensen_shannon(torch.ones(2, 3), torch.ones(2, 4)), "share a shape"),
         (lambda: SelfSupervised("byol"), "method must be"),
         (lambda: SelfSupervised("duet", features=60, bins=8), "divisible"),
+        (lambda: SelfSupervised("duet", groups=("rotation", "scale")), "groups must be"),
+        (lambda: SelfSupervised("duet", groups=()), "groups must be"),
+        (lambda: SelfSupervised("duet").targets(torch.zeros(3, 1)), "angle, hue"),
+        (lambda: informed_code(torch.zeros(3, 4), torch.zeros(2, 1)), "features"),
         (lambda: transform(torch.zeros(2, 3, 8, 8), torch.zeros(2, 2)), "grey digits"),
         (lambda: LinearReadout(torch.zeros(3, 4), torch.zeros(2, 2)), "features"),
         (lambda: ImageDecoder(4, size=10), "multiple of 4"),
@@ -209,3 +230,17 @@ def test_readout_and_controlled_code_follow_the_device_of_the_features():
 def test_bad_inputs(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_informed_code_appends_the_true_parameters_on_the_circle():
+    features, params = torch.randn(5, 7), torch.tensor([[0.0], [0.25], [0.5], [0.75], [0.125]])
+    code = informed_code(features, params)
+    assert code.shape == (5, 9) and torch.equal(code[:, :7], features)
+    torch.testing.assert_close(code[:, 7:], circular_features(params))
+
+
+def test_nearest_angle_class_rounds_to_the_nearest_multiple_and_wraps():
+    angles = torch.tensor([0.0, 0.06, 0.07, 0.5, 0.94, 0.99])
+    assert nearest_angle_class(angles, 8).tolist() == [0, 0, 1, 4, 0, 0]
+    logits = angle_classifier(8)(torch.rand(3, 3, 28, 28))
+    assert logits.shape == (3, 8)

@@ -10,13 +10,15 @@ training budget; they differ in what they ask of the representation.
   The representation is **equivariant** to rotation, but with no designated place for it.
 - DUET (Suau et al. 2023, arXiv 2306.16058): the ``F = K * G * C`` features are read as ``K``
   matrices of ``G`` bins (transformation axis) by ``C`` channels (content), one per
-  transformation. Summing over ``G`` gives the content, which goes into NT-Xent; averaging over
+  structured transformation (``groups``: rotation alone by default, as in the authors' code, which
+  structures one group; rotation and hue together as an extension). Summing over ``G`` gives the content, which goes into NT-Xent; averaging over
   ``C`` and a softmax over ``G`` give a distribution over the bins, which is matched to a binned
   von Mises centred on the applied (normalised) angle or hue by the Jensen-Shannon divergence,
   weighted by lambda = 10 (the authors' default, as are G = 8, kappa = 3 and temperature 0.1).
 
-Images are coloured digits ``(B, 3, H, W)``; transformation parameters are normalised to
-[0, 1): ``angle / 360`` and ``hue / 360``.
+Every method's two views differ in hue (an ordinary augmentation); SimCLR's and DUET's also in
+angle. Images are coloured digits ``(B, 3, H, W)``; transformation parameters are normalised to
+[0, 1): ``angle / 360`` and ``hue / 360``, in that order (``TRANSFORMS``).
 """
 
 from __future__ import annotations
@@ -76,11 +78,13 @@ class SelfSupervised(nn.Module):
     """One of SimCLR, ESSL or DUET (``method``) on the shared backbone.
 
     Args:
-        features: backbone output size ``F``; for DUET ``F = K * bins * C`` with ``K = 2``
-            (rotation, hue): 512 = 2 x 8 x 32.
+        features: backbone output size ``F``; for DUET ``F = K * bins * C``: 512 = 1 x 8 x 64 for
+            rotation alone, 2 x 8 x 32 for rotation and hue.
         bins: ``G``, the resolution of DUET's transformation axis.
         weight: lambda of the ESSL or DUET term (default 0.4 and 10).
         kappa: concentration of DUET's von Mises targets.
+        groups: the transformations DUET structures (one matrix each), and the ones
+            ``controlled_code`` sets for every method; a subset of ``TRANSFORMS``.
     """
 
     def __init__(
@@ -91,18 +95,23 @@ class SelfSupervised(nn.Module):
         weight: float | None = None,
         kappa: float = 3.0,
         temperature: float = 0.1,
+        groups: tuple[str, ...] = ("rotation",),
     ) -> None:
         super().__init__()
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        groups = len(TRANSFORMS)
-        if method == "duet" and features % (groups * bins):
-            raise ValueError(f"DUET needs features divisible by K * bins = {groups * bins}, got {features}")
+        if not groups or len(set(groups)) != len(groups) or not set(groups) <= set(TRANSFORMS):
+            raise ValueError(f"groups must be distinct names from {TRANSFORMS}, got {groups!r}")
+        k = len(groups)
+        if method == "duet" and features % (k * bins):
+            raise ValueError(f"DUET needs features divisible by K * bins = {k * bins}, got {features}")
         self.method, self.bins, self.kappa, self.temperature = method, bins, kappa, temperature
+        self.groups = tuple(groups)
+        self.group_index = [TRANSFORMS.index(g) for g in groups]  # their columns in the (angle, hue) parameters
         self.weight = weight if weight is not None else {"simclr": 0.0, "essl": 0.4, "duet": 10.0}[method]
         self.backbone = Backbone(features)
-        self.channels = features // (groups * bins)
-        content = groups * self.channels if method == "duet" else features
+        self.channels = features // (k * bins)
+        content = k * self.channels if method == "duet" else features
         self.head = projection_head(content)
         if method == "essl":
             self.rotation_head = nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 4))
@@ -113,7 +122,7 @@ class SelfSupervised(nn.Module):
 
     def matrix(self, x: torch.Tensor) -> torch.Tensor:
         """DUET's view of the representation: ``(B, K, G, C)``, one ``G x C`` matrix per transformation."""
-        return self.representation(x).view(x.shape[0], len(TRANSFORMS), self.bins, self.channels)
+        return self.representation(x).view(x.shape[0], len(self.groups), self.bins, self.channels)
 
     def content(self, x: torch.Tensor) -> torch.Tensor:
         """DUET's content: the matrices summed over the transformation axis, ``(B, K * C)``."""
@@ -124,8 +133,14 @@ class SelfSupervised(nn.Module):
         return F.softmax(self.matrix(x).mean(dim=3), dim=-1)
 
     def targets(self, params: torch.Tensor) -> torch.Tensor:
-        """Binned von Mises targets ``(B, K, G)`` for normalised parameters ``(B, K)``."""
-        return duet_targets(params, self.bins, self.kappa)
+        """Binned von Mises targets ``(B, K, G)`` of the model's groups, from (angle, hue) parameters ``(B, 2)``."""
+        return duet_targets(self.grouped(params), self.bins, self.kappa)
+
+    def grouped(self, params: torch.Tensor) -> torch.Tensor:
+        """The columns of (angle, hue) parameters ``(B, 2)`` that belong to the model's groups, ``(B, K)``."""
+        if params.dim() != 2 or params.shape[1] != len(TRANSFORMS):
+            raise ValueError(f"expected (angle, hue) parameters (B, 2), got shape {tuple(params.shape)}")
+        return params[:, self.group_index]
 
     def loss(self, gray: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """The method's loss on a batch of grey digits ``(B, 1, H, W)``; views are drawn here."""
@@ -137,7 +152,13 @@ class SelfSupervised(nn.Module):
         metrics: dict[str, float] = {}
         if self.method == "duet":
             contrastive, extra = duet_objective(
-                self.matrix(x1), self.matrix(x2), params[0], params[1], self.head, self.kappa, self.temperature
+                self.matrix(x1),
+                self.matrix(x2),
+                self.grouped(params[0]),
+                self.grouped(params[1]),
+                self.head,
+                self.kappa,
+                self.temperature,
             )
             metrics["js"] = extra.item()
         else:
@@ -213,6 +234,31 @@ def duet_code(content: torch.Tensor, structure: torch.Tensor) -> torch.Tensor:
     return torch.cat([content, structure.flatten(1)], dim=1)
 
 
+def informed_code(features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+    """The equally informed baseline's code: a representation ``(B, F)`` and true parameters ``(B, K)`` on the circle.
+
+    A decoder trained on it is handed the parameters DUET must find in its own bins: ``(B, F + 2K)``.
+    """
+    if features.dim() != 2 or params.dim() != 2 or len(features) != len(params):
+        raise ValueError(f"expected features (B, F) and params (B, K), got {tuple(features.shape)} and "
+                         f"{tuple(params.shape)}")  # fmt: skip
+    return torch.cat([features, circular_features(params.to(features.device))], dim=1)
+
+
+def angle_classifier(classes: int = 8) -> nn.Sequential:
+    """A judge of generated images: the shared backbone and a linear layer, ``(B, 3, H, W)`` -> ``(B, classes)`` logits.
+
+    Trained on real rotated digits to name the nearest of ``classes`` evenly spaced angles
+    (``nearest_angle_class``), it scores whether a decode shows the angle that was asked for.
+    """
+    return nn.Sequential(Backbone(128), nn.ReLU(), nn.Linear(128, classes))
+
+
+def nearest_angle_class(angle: torch.Tensor, classes: int = 8) -> torch.Tensor:
+    """Normalised angles ``(B,)`` in [0, 1) -> the nearest of ``classes`` multiples of ``1 / classes``, ``(B,)`` long."""
+    return torch.round(angle * classes).long() % classes
+
+
 def circular_features(params: torch.Tensor) -> torch.Tensor:
     """Normalised cyclic parameters ``(B, K)`` -> their points on the circle ``(B, 2K)``: cos, sin per parameter."""
     angle = 2 * torch.pi * params
@@ -225,7 +271,7 @@ def circle_to_params(cosine: torch.Tensor, sine: torch.Tensor) -> torch.Tensor:
 
 
 class LinearReadout:
-    """Ridge regression from a representation ``(N, F)`` to circular parameter features ``(N, 2K)``.
+    """Ridge regression from a representation ``(N, F)``, standardised per feature, to circular features ``(N, 2K)``.
 
     ``predict`` gives the parameters back in [0, 1); ``edit`` moves representations by the
     smallest change (in the least-squares sense) that makes the readout report new
@@ -241,9 +287,12 @@ class LinearReadout:
         dtype = _solve_dtype(features.device)
         x, y = features.to(dtype), circular_features(params.to(features.device)).to(dtype)
         self.x_mean, self.y_mean = x.mean(0), y.mean(0)
-        xc = x - self.x_mean
-        gram = xc.T @ xc + ridge * len(x) * torch.eye(x.shape[1], dtype=dtype, device=x.device)
-        self.weight = torch.linalg.solve(gram, xc.T @ (y - self.y_mean)).T  # (2K, F)
+        # the ridge acts on standardised features, so features of small spread (DUET's bin probabilities)
+        # are not shrunk more than wide ones (a projection); the weights are mapped back to raw features
+        scale = x.std(0).clamp_min(1e-8)
+        xs = (x - self.x_mean) / scale
+        gram = xs.T @ xs + ridge * len(x) * torch.eye(x.shape[1], dtype=dtype, device=x.device)
+        self.weight = (torch.linalg.solve(gram, xs.T @ (y - self.y_mean)) / scale[:, None]).T  # (2K, F)
 
     def to(self, device: torch.device | str) -> LinearReadout:
         """Move the fitted readout to ``device`` (float64 there, float32 where float64 is missing, as on MPS)."""
@@ -294,14 +343,15 @@ def bin_circular_mean(distribution: torch.Tensor) -> torch.Tensor:
 def controlled_code(
     model: SelfSupervised, images: torch.Tensor, params: torch.Tensor, readout: LinearReadout | None = None
 ) -> torch.Tensor:
-    """The code a decoder reads to draw ``images`` ``(B, 3, H, W)`` under new parameters ``(B, 2)``.
+    """The code a decoder reads to draw ``images`` ``(B, 3, H, W)`` under new (angle, hue) parameters ``(B, 2)``.
 
-    DUET: its content with the bin distributions set to the targets of ``params``, ``(B, K*C + K*G)``.
-    SimCLR and ESSL have no place for the parameters, so the best counterpart is the
-    representation moved by ``readout.edit`` until a linear readout reports ``params``, ``(B, F)``.
+    Only the model's ``groups`` are set. DUET: its content with the bin distributions set to the
+    targets of ``params``, ``(B, K*C + K*G)``. SimCLR and ESSL have no place for the parameters, so
+    the unsupervised counterpart is the representation moved by ``readout.edit`` (a readout fitted
+    on the groups' parameters) until it reports ``params``, ``(B, F)``.
     """
     if model.method == "duet":
         return duet_code(model.content(images), model.targets(params))
     if readout is None:
         raise ValueError(f"{model.method} has no parameter slot: pass the LinearReadout whose edit sets the parameters")
-    return readout.edit(model.representation(images), params)
+    return readout.edit(model.representation(images), model.grouped(params))
