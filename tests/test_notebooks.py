@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from eqlib.claims import UNTESTED, judge
 from eqlib.claims_registry import CLAIMS
@@ -176,6 +177,26 @@ def test_notebook_runs_in_fast_mode_with_another_seed(path):
         str(path),
         str(BUILD / path.name),
         parameters={"FAST": True, "SEED": 1},
+        kernel_name="python3",
+        cwd=str(path.parent),
+        execution_timeout=300,
+        progress_bar=False,
+    )
+
+
+@pytest.mark.gpu
+@pytest.mark.notebook
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_runs_in_fast_mode_on_cuda(path):
+    """Every model, batch and metric of a notebook lives on one device: fast mode with DEVICE="cuda"."""
+    import papermill
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(path),
+        str(BUILD / f"cuda-{path.name}"),
+        parameters={"FAST": True, "DEVICE": "cuda"},
         kernel_name="python3",
         cwd=str(path.parent),
         execution_timeout=300,
