@@ -21,7 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 ## make lab [LAB_ARGS="--no-browser --port 8890"]: open JupyterLab on notebooks/ with the suite's environment
 # (Jupyter refuses to run as root unless told; containers often run as root)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# the suite's environment asks no questions about Jupyter news: a settings override inside .venv
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 lab: $(STAMP)
+	@mkdir -p $(dir $(LAB_OVERRIDES))
+	@test -f $(LAB_OVERRIDES) || echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: unit tests, papermill runs (fast mode) and nbval on the committed notebooks
@@ -33,9 +37,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check eqlib tests benchmarks
 
-## make unit: the unit tests of eqlib only (seconds)
+## make unit: the unit tests of eqlib only (seconds; no notebook runs, no browser)
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not notebook"
+	$(BIN)/python -m pytest tests -m "not notebook and not browser"
 
 ## make execute [NB=notebooks/01_...ipynb]: full-mode run in place, outputs kept (commit them)
 execute: $(STAMP)

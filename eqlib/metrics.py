@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -74,25 +74,17 @@ def _binary_scores(
 
 def auroc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
     """Area under the ROC curve: the probability that a random positive outranks a random negative
-    (ties count one half), computed from average ranks (Mann-Whitney U)."""
+    (ties count one half); scikit-learn's ``roc_auc_score`` after checking the inputs."""
     s, y = _binary_scores(scores, labels)
-    ranks = rankdata(s)
-    positives = y.sum()
-    negatives = y.size - positives
-    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    return float(roc_auc_score(y, s))
 
 
 def auprc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
     """Area under the precision-recall curve as average precision, ``sum_k (R_k - R_{k-1}) P_k`` over
-    the distinct score thresholds (no interpolation). A random ranking scores the positive rate."""
+    the distinct score thresholds (no interpolation); scikit-learn's ``average_precision_score``
+    after checking the inputs. A random ranking scores the positive rate."""
     s, y = _binary_scores(scores, labels)
-    order = np.argsort(-s, kind="mergesort")
-    s, y = s[order], y[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]  # thresholds at distinct scores
-    true_pos = np.cumsum(y)[last_of_tie]
-    precision = true_pos / (last_of_tie + 1)
-    recall = true_pos / y.sum()
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return float(average_precision_score(y, s))
 
 
 class CapsuleEquivarianceError(NamedTuple):

@@ -102,12 +102,58 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
     return path
 
 
+class UnreadableCheckpoint(RuntimeError):
+    """A checkpoint file exists but cannot be read (truncated, corrupted, or from an incompatible version)."""
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint written by ``save_checkpoint`` (tensors and plain containers only)."""
+    """Load a checkpoint written by ``save_checkpoint`` (tensors and plain containers only).
+
+    Raises ``FileNotFoundError`` where there is none and ``UnreadableCheckpoint``, naming the
+    file, where torch cannot read it.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises zip, pickle or runtime errors from its internals
+        raise UnreadableCheckpoint(
+            f"the checkpoint {path} cannot be read ({type(err).__name__}: {str(err)[:200]}); it may be truncated or "
+            "from another version of the suite: delete it, or let fit() retrain over it"
+        ) from err
+
+
+def checkpoint_key(
+    name: str, params: Mapping[str, Any], *tensors: torch.Tensor, root: str | os.PathLike | None = None
+) -> Path:
+    """The checkpoint path of a model trained with ``params`` on ``tensors``: one place for every key.
+
+    The key hashes the parameters (JSON values), a SHA-256 fingerprint of each tensor's dtype,
+    shape and bytes (so a changed data knob or generator gives a new key even where the
+    parameters do not name it) and the installed eqlib version. ``<root>/<name>-<hash12>.pt``.
+    """
+    fingerprints = [tensor_fingerprint(t) for t in tensors]
+    return checkpoint_path(name, {"params": dict(params), "data": fingerprints, "eqlib": _eqlib_version()}, root)
+
+
+def tensor_fingerprint(tensor: torch.Tensor) -> str:
+    """SHA-256 hex digest of a tensor's dtype, shape and contents (on the CPU, contiguous)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"expected a tensor to fingerprint, got {type(tensor).__name__}")
+    data = tensor.detach().cpu().contiguous()
+    digest = hashlib.sha256(f"{data.dtype}{tuple(data.shape)}".encode())
+    digest.update(data.view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+    return digest.hexdigest()
+
+
+def _eqlib_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eqlib")
+    except PackageNotFoundError:  # a checkout used without installing it
+        return "unknown"
 
 
 def _to_device(batch: Batch, device: torch.device) -> Batch:
@@ -161,10 +207,19 @@ def fit(
     history: list[dict[str, float]] = []
     start_epoch = 0
     if checkpoint is not None and Path(checkpoint).is_file():
-        state = load_checkpoint(checkpoint)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, start_epoch = list(state["history"]), int(state["epoch"])
+        initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        try:
+            state = load_checkpoint(checkpoint)
+            try:  # a checkpoint of another architecture or version: keys or shapes differ
+                model.load_state_dict(state["model"])
+                optimizer.load_state_dict(state["optimizer"])
+                history, start_epoch = list(state["history"]), int(state["epoch"])
+            except (KeyError, RuntimeError, ValueError) as err:
+                model.load_state_dict(initial)  # undo a partial load
+                raise UnreadableCheckpoint(f"the checkpoint {checkpoint} does not fit this model ({err})") from err
+        except UnreadableCheckpoint as err:
+            print(f"{desc}: {str(err)[:400]}; training from scratch and overwriting it")
+            history, start_epoch = [], 0
     if start_epoch >= epochs:
         model.eval()
         if progress and checkpoint is not None:
@@ -258,16 +313,27 @@ def fit_best(
 
 @torch.no_grad()
 def predict(
-    fn: Callable[[torch.Tensor], torch.Tensor],
-    x: torch.Tensor,
+    fn: Callable[..., torch.Tensor],
+    *tensors: torch.Tensor,
     batch_size: int = 512,
-    device: torch.device | None = None,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Apply ``fn`` to ``x`` in batches without gradients; the result is concatenated on the CPU."""
-    if x.shape[0] == 0:
+    """``fn`` applied in batches without gradients; the result is concatenated on the CPU.
+
+    ``tensors`` share their first dimension ``N``; ``fn`` receives one batch of each, moved to
+    ``device`` where one is given: ``predict(model, images)`` or ``predict(model, values, mask, times)``.
+    """
+    if not tensors:
+        raise ValueError("predict needs at least one input tensor")
+    n = tensors[0].shape[0]
+    if any(t.shape[0] != n for t in tensors):
+        raise ValueError(f"predict's inputs must share their first dimension, got {[tuple(t.shape) for t in tensors]}")
+    if n == 0:
         raise ValueError("predict got an empty input")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     outs = [
-        fn(x[i : i + batch_size].to(device) if device else x[i : i + batch_size]).cpu()
-        for i in range(0, len(x), batch_size)
+        fn(*(t[i : i + batch_size].to(device) if device is not None else t[i : i + batch_size] for t in tensors)).cpu()
+        for i in range(0, n, batch_size)
     ]
     return torch.cat(outs)

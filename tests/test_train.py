@@ -9,6 +9,8 @@ from eqlib import train
 from eqlib.train import (
     TensorBatches,
     TrainingDiverged,
+    UnreadableCheckpoint,
+    checkpoint_key,
     checkpoint_path,
     config_hash,
     fit,
@@ -236,3 +238,45 @@ def test_fit_prints_a_static_summary_when_progress_is_on(tmp_path, capsys):
 def test_zero_epochs_without_a_checkpoint_returns_an_empty_history():
     x, y = regression_problem(4)
     assert fit(fresh_model(), TensorBatches(x, y, batch_size=2), mse, epochs=0) == []
+
+
+def test_predict_passes_one_batch_of_every_input_and_checks_them():
+    weights = torch.randn(3)
+    x, mask = torch.randn(23, 3), (torch.rand(23, 3) > 0.5).float()
+    out = train.predict(lambda a, m: (a * m) @ weights, x, mask, batch_size=5)
+    torch.testing.assert_close(out, (x * mask) @ weights)
+    with pytest.raises(ValueError, match="first dimension"):
+        train.predict(lambda a, m: a, x, mask[:5])
+    with pytest.raises(ValueError, match="at least one"):
+        train.predict(lambda: None)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "other model"])
+def test_an_unreadable_checkpoint_is_named_and_retrained_over(tmp_path, capsys, damage):
+    x, y = regression_problem(16)
+    batches = TensorBatches(x, y, batch_size=8)
+    path = tmp_path / "bad.pt"
+    if damage == "truncated":
+        fit(fresh_model(), batches, mse, epochs=1, checkpoint=path, progress=False)
+        path.write_bytes(path.read_bytes()[:100])
+        with pytest.raises(UnreadableCheckpoint, match="bad.pt"):
+            load_checkpoint(path)
+    else:  # a checkpoint of a model of another shape, as an older version of a notebook may leave
+        fit(nn.Linear(5, 1), TensorBatches(torch.randn(16, 5), y, batch_size=8), mse, epochs=1, checkpoint=path,
+            progress=False)  # fmt: skip
+    model = fresh_model()
+    history = fit(model, batches, mse, epochs=1, checkpoint=path, progress=False)
+    assert len(history) == 2 and "training from scratch" in capsys.readouterr().out
+    assert torch.equal(load_checkpoint(path)["model"]["weight"], model.weight.detach())
+
+
+def test_checkpoint_key_changes_with_a_data_knob_the_parameters_do_not_name(tmp_path):
+    params = {"epochs": 3, "lr": 1e-3}
+    data = torch.randn(10, 4, generator=torch.Generator().manual_seed(0))
+    noisier = data + 0.1 * torch.randn(10, 4, generator=torch.Generator().manual_seed(1))
+    key = checkpoint_key("model", params, data, root=tmp_path)
+    assert key == checkpoint_key("model", dict(reversed(params.items())), data.clone(), root=tmp_path)
+    assert key != checkpoint_key("model", params, noisier, root=tmp_path)
+    assert key != checkpoint_key("model", {**params, "lr": 1e-2}, data, root=tmp_path)
+    assert key != checkpoint_key("model", params, data.double(), root=tmp_path)
+    assert key.parent == tmp_path and key.name.startswith("model-")

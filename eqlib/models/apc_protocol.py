@@ -101,7 +101,7 @@ def class_weights(labels: torch.Tensor) -> tuple[float, float]:
 def outcome_scores(model: torch.nn.Module, split: Split, device: torch.device | str = "cpu") -> torch.Tensor:
     """Outcome logits ``(N,)`` of a classifier over a split, in batches."""
     model.eval()
-    return predict(lambda i: model(*(t[i].to(device) for t in split[:3])), torch.arange(len(split[0])), batch_size=256)
+    return predict(model, *split[:3], batch_size=256, device=device)
 
 
 def evaluate(model: torch.nn.Module, split: Split, device: torch.device | str = "cpu") -> dict[str, float]:
