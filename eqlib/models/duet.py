@@ -293,11 +293,13 @@ class LinearReadout:
         xs = (x - self.x_mean) / scale
         gram = xs.T @ xs + ridge * len(x) * torch.eye(x.shape[1], dtype=dtype, device=x.device)
         self.weight = (torch.linalg.solve(gram, xs.T @ (y - self.y_mean)) / scale[:, None]).T  # (2K, F)
+        self._pinv: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> LinearReadout:
         """Move the fitted readout to ``device`` (float64 there, float32 where float64 is missing, as on MPS)."""
         dtype = _solve_dtype(torch.device(device))
         self.x_mean, self.y_mean, self.weight = (t.to(device, dtype) for t in (self.x_mean, self.y_mean, self.weight))
+        self._pinv = None
         return self
 
     def _circle(self, features: torch.Tensor) -> torch.Tensor:
@@ -311,7 +313,9 @@ class LinearReadout:
     def edit(self, features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """Features ``(N, F)`` moved until the readout reports ``params`` ``(N, K)``; on the features' device and dtype."""
         change = circular_features(params.to(self.weight.device)).to(self.weight.dtype) - self._circle(features)
-        moved = features.to(self.weight.device, self.weight.dtype) + change @ torch.linalg.pinv(self.weight).T
+        if self._pinv is None or self._pinv.device != self.weight.device:
+            self._pinv = torch.linalg.pinv(self.weight).T  # (2K, F), computed once per device
+        moved = features.to(self.weight.device, self.weight.dtype) + change @ self._pinv
         return moved.to(features.device, features.dtype)
 
 
