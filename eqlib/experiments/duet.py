@@ -28,7 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from eqlib import runtime
 from eqlib.data import mnist_tensors
-from eqlib.models.duet import METHODS, TRANSFORMS, SelfSupervised
+from eqlib.models.duet import DEFAULT_WEIGHTS, METHODS, TRANSFORMS, SelfSupervised
 from eqlib.train import TensorBatches, TrainingDiverged, checkpoint_path, save_checkpoint
 
 # training digits, epochs and batch per scale: notebook 03's fast and full modes, and the paper's
@@ -38,7 +38,6 @@ SCALES: dict[str, dict[str, int]] = {
     "full": {"digits": 4000, "epochs": 10, "batch": 128},
     "paper": {"digits": 60000, "epochs": 100, "batch": 512},
 }
-DEFAULT_WEIGHTS = {"simclr": 0.0, "essl": 0.4, "duet": 10.0}
 
 
 def notebook_config(

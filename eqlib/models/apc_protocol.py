@@ -38,7 +38,7 @@ from eqlib.data.apc_simulation import apc_simulation
 from eqlib.data.icu import ICUData, synthetic_icu
 from eqlib.metrics import auprc, auroc
 from eqlib.models.apc import APC, APCClassifier, OutcomeClassifier, SeriesEncoder, weighted_bce
-from eqlib.train import TensorBatches, checkpoint_path, fit_best, predict
+from eqlib.train import TensorBatches, checkpoint_path, fit_best, predict, tensor_fingerprint
 
 Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 ARMS = ("scratch", "apc", "schedule")
@@ -295,12 +295,7 @@ def run_job(job: dict[str, Any], splits: tuple[Split, Split, Split] | None = Non
 
 def data_fingerprint(splits: tuple[Split, ...]) -> str:
     """A SHA-256 of every tensor of the splits: any change of the data, by a knob or by the generator's code."""
-    digest = hashlib.sha256()
-    for split in splits:
-        for tensor in split:
-            digest.update(str(tuple(tensor.shape)).encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    return hashlib.sha256("".join(tensor_fingerprint(t) for split in splits for t in split).encode()).hexdigest()
 
 
 def _cached_job(job: dict[str, Any]) -> dict[str, dict[str, float]]:

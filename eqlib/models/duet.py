@@ -10,11 +10,12 @@ training budget; they differ in what they ask of the representation.
   The representation is **equivariant** to rotation, but with no designated place for it.
 - DUET (Suau et al. 2023, arXiv 2306.16058): the ``F = K * G * C`` features are read as ``K``
   matrices of ``G`` bins (transformation axis) by ``C`` channels (content), one per
-  structured transformation (``groups``: rotation alone by default, as in the authors' code, which
-  structures one group; rotation and hue together as an extension). Summing over ``G`` gives the content, which goes into NT-Xent; averaging over
-  ``C`` and a softmax over ``G`` give a distribution over the bins, which is matched to a binned
-  von Mises centred on the applied (normalised) angle or hue by the Jensen-Shannon divergence,
-  weighted by lambda = 10 (the authors' default, as are G = 8, kappa = 3 and temperature 0.1).
+  structured transformation (``groups``: rotation alone by default, as in the authors' code,
+  which structures one group; rotation and hue together as an extension). Summing over ``G``
+  gives the content, which goes into NT-Xent; averaging over ``C`` and a softmax over ``G`` give a
+  distribution over the bins, which is matched to a binned von Mises centred on the applied
+  (normalised) angle or hue by the Jensen-Shannon divergence, weighted by lambda = 10 (the
+  default of the authors' script, as are G = 8, kappa = 3 and temperature 0.1).
 
 Every method's two views differ in hue (an ordinary augmentation); SimCLR's and DUET's also in
 angle. Images are coloured digits ``(B, 3, H, W)``; transformation parameters are normalised to
@@ -31,6 +32,7 @@ from eqlib.data.sequences import affine, colourise
 from eqlib.losses import binned_target, jensen_shannon, nt_xent
 
 METHODS = ("simclr", "essl", "duet")
+DEFAULT_WEIGHTS = {"simclr": 0.0, "essl": 0.4, "duet": 10.0}  # lambda of each method's extra term
 TRANSFORMS = ("rotation", "hue")
 
 
@@ -108,7 +110,7 @@ class SelfSupervised(nn.Module):
         self.method, self.bins, self.kappa, self.temperature = method, bins, kappa, temperature
         self.groups = tuple(groups)
         self.group_index = [TRANSFORMS.index(g) for g in groups]  # their columns in the (angle, hue) parameters
-        self.weight = weight if weight is not None else {"simclr": 0.0, "essl": 0.4, "duet": 10.0}[method]
+        self.weight = weight if weight is not None else DEFAULT_WEIGHTS[method]
         self.backbone = Backbone(features)
         self.channels = features // (k * bins)
         content = k * self.channels if method == "duet" else features
@@ -313,8 +315,8 @@ class LinearReadout:
     def edit(self, features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """Features ``(N, F)`` moved until the readout reports ``params`` ``(N, K)``; on the features' device and dtype."""
         change = circular_features(params.to(self.weight.device)).to(self.weight.dtype) - self._circle(features)
-        if self._pinv is None or self._pinv.device != self.weight.device:
-            self._pinv = torch.linalg.pinv(self.weight).T  # (2K, F), computed once per device
+        if self._pinv is None:  # computed once; to() resets it
+            self._pinv = torch.linalg.pinv(self.weight).T  # (2K, F)
         moved = features.to(self.weight.device, self.weight.dtype) + change @ self._pinv
         return moved.to(features.device, features.dtype)
 
