@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.subplots import make_subplots
 
 
 def _to_image(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -391,7 +392,8 @@ def duet_matrix_figure(
     limit = float(matrix.abs().max())
     for k, name in enumerate(names):
         heat, bars = axes[1 + 2 * k], axes[2 + 2 * k]
-        heat.imshow(matrix[k].detach().cpu().numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        shown = heat.imshow(matrix[k].detach().cpu().numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        fig.colorbar(shown, ax=heat, fraction=0.05, pad=0.02, label="entry")
         heat.set_title(f"{name}: {bins} bins x {matrix.shape[2]} channels", fontsize=10)
         heat.set_ylabel("bin g")
         heat.set_xlabel("content channel c")
@@ -412,3 +414,109 @@ def generation_figure(images: Mapping[str, torch.Tensor], title: str | None = No
     if not images:
         raise ValueError("generation_figure needs at least one image")
     return image_grid(list(images.values()), titles=list(images), size=size, suptitle=title)
+
+
+def duet_matrix_plotly(
+    matrix: torch.Tensor, names: Sequence[str] = ("rotation",), title: str = "DUET matrix"
+) -> go.Figure:
+    """DUET's matrices ``(K, G, C)`` of one image as interactive heatmaps, one per group.
+
+    Hovering over an entry shows its bin ``g`` (and the part of the circle it covers), its
+    content channel ``c`` and its value; the colour scale is symmetric about 0, as in
+    ``duet_matrix_figure``, its static twin.
+    """
+    if matrix.dim() != 3 or len(names) != matrix.shape[0]:
+        raise ValueError(
+            f"expected one image's matrices (K, G, C) and K names, got {tuple(matrix.shape)}, {len(names)}"
+        )
+    values = matrix.detach().cpu().numpy()
+    groups, bins, channels = values.shape
+    limit = float(np.abs(values).max()) or 1.0
+    bin_labels = [f"bin {g} ({360 * (g - 0.5) / bins:.0f} to {360 * (g + 0.5) / bins:.0f} deg)" for g in range(bins)]
+    fig = make_subplots(rows=groups, cols=1, subplot_titles=[f"{n}: {bins} bins x {channels} channels" for n in names])
+    for k in range(groups):
+        fig.add_trace(
+            go.Heatmap(
+                z=values[k],
+                x=list(range(channels)),
+                y=bin_labels,
+                zmin=-limit,
+                zmax=limit,
+                colorscale="RdBu_r",
+                colorbar={"title": "entry"},
+                hovertemplate="%{y}<br>channel %{x}<br>entry %{z:.3f}<extra></extra>",
+            ),
+            row=k + 1,
+            col=1,
+        )
+        fig.update_xaxes(title_text="content channel c", row=k + 1, col=1)
+    fig.update_layout(title=title, height=260 * groups + 80, width=760)
+    return fig
+
+
+def capsule_surface_plotly(t: torch.Tensor, title: str = "one capsule over a sequence") -> go.Figure:
+    """One capsule of one sequence ``(S, D)`` as a 3-D surface over (frame, unit), to rotate by dragging.
+
+    Each frame's capsule is scaled to unit length (as in the equivariance error). An
+    equivariant capsule shows a ridge running diagonally: its peak moves one unit per frame.
+    The static twin is the (frame x unit) image of the same capsule.
+    """
+    if t.dim() != 2:
+        raise ValueError(f"expected one capsule over a sequence (S, D), got {tuple(t.shape)}")
+    unit = (t / t.norm(dim=-1, keepdim=True).clamp_min(1e-8)).detach().cpu().numpy()
+    frames, units = unit.shape
+    fig = go.Figure(
+        go.Surface(
+            z=unit,
+            x=list(range(units)),
+            y=list(range(frames)),
+            colorscale="Viridis",
+            colorbar={"title": "activation"},
+            hovertemplate="frame %{y}<br>unit %{x}<br>activation %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        scene={"xaxis_title": "unit within capsule", "yaxis_title": "frame", "zaxis_title": "activation"},
+        height=480,
+        width=620,
+    )
+    return fig
+
+
+def d_map_plotly(d_maps: Mapping[str, torch.Tensor | np.ndarray], title: str = "Cohen's d per unit") -> go.Figure:
+    """Cohen's d maps ``(grid, grid)`` of one model as one heatmap with a menu over the categories.
+
+    Hovering shows a unit's position on the torus and its d; the colour scale is symmetric
+    about 0 and shared by all categories, as in ``selectivity_maps``, its static twin.
+    """
+    arrays = _d_map_arrays(d_maps)
+    limit = max(float(np.abs(a).max()) for a in arrays.values()) or 1.0
+    names = list(arrays)
+    fig = go.Figure(
+        [
+            go.Heatmap(
+                z=arrays[name],
+                zmin=-limit,
+                zmax=limit,
+                colorscale="RdBu_r",
+                colorbar={"title": "d"},
+                visible=i == 0,
+                name=name,
+                hovertemplate=f"{name}<br>row %{{y}}, column %{{x}}<br>d %{{z:.2f}}<extra></extra>",
+            )
+            for i, name in enumerate(names)
+        ]
+    )
+    buttons = [
+        {"label": name, "method": "update", "args": [{"visible": [j == i for j in range(len(names))]}]}
+        for i, name in enumerate(names)
+    ]
+    fig.update_layout(
+        title=title,
+        updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.15}],
+        yaxis={"autorange": "reversed", "scaleanchor": "x"},
+        height=460,
+        width=520,
+    )
+    return fig

@@ -1,9 +1,11 @@
-"""The widgets as a reader meets them: JupyterLab driven by headless Chromium.
+"""The widgets and interactive figures as a reader meets them: JupyterLab driven by headless Chromium.
 
-For each notebook with latent-traversal sliders, the test opens it in a JupyterLab started
-from this environment (127.0.0.1, a fresh token, fast mode), runs all cells, drags every
-slider of every explorer and checks that the explorer's rendered output changes: screenshots
-of the output area before and after the drag must differ. Screenshots go to build/browser/.
+For each notebook with explorers or plotly figures, the test opens it in a JupyterLab started
+from this environment (127.0.0.1, a fresh token, fast mode) and runs all cells. It then checks
+that every plotly figure the notebook shows is drawn by JupyterLab's plotly renderer (offline,
+from the labextension the plotly package installs), and that each explorer redraws: it drags
+every slider and picks another entry of every dropdown, and the screenshots of the explorer's
+output area before and after must differ. Screenshots go to build/browser/.
 
 Needs Debian's Chromium (``apt-get install chromium``) and Playwright from PyPI (in
 requirements.txt); Playwright drives the system browser and never downloads one.
@@ -40,7 +42,12 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-NOTEBOOKS = ["01_invariance_vs_equivariance.ipynb", "03_duet.ipynb", "04_topographic_vae.ipynb"]
+NOTEBOOKS = [
+    "01_invariance_vs_equivariance.ipynb",
+    "03_duet.ipynb",
+    "04_topographic_vae.ipynb",
+    "05_category_selectivity.ipynb",
+]
 RUN_ALL_TIMEOUT_S = 420
 REDRAW_TIMEOUT_S = 60
 
@@ -229,6 +236,21 @@ def _drag(page, slider) -> None:
     page.mouse.up()
 
 
+def plotly_cells(name: str) -> int:
+    """How many code cells of the committed notebook show a plotly figure (a call to one of eqlib.viz's *_plotly)."""
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    return sum(
+        1
+        for c in cells
+        if c["cell_type"] == "code" and "_plotly(" in "".join(c["source"]) and "def " not in "".join(c["source"])
+    )
+
+
+def _explorer_output(control):
+    explorer = control.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+    return explorer.locator(".widget-output").first
+
+
 def _wait_for_redraw(page, output, before: bytes) -> bytes:
     """The output area's screenshot once it differs from ``before`` and has settled (or ``before``)."""
     deadline = time.monotonic() + REDRAW_TIMEOUT_S
@@ -244,20 +266,31 @@ def _wait_for_redraw(page, output, before: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS, ids=[n[:2] for n in NOTEBOOKS])
-def test_every_slider_redraws_its_explorer(browser_context, lab, name):
+def test_every_plotly_figure_renders_and_every_explorer_redraws(browser_context, lab, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser_context.new_page()
     try:
         _open_and_run_all(page, lab, name)
         page.screenshot(path=str(SHOTS / f"{name[:2]}-after-run-all.png"))
-        sliders = page.locator(".widget-slider")
-        count = sliders.count()
-        assert count > 0, f"{name}: no slider rendered in the page"
+        figures = page.locator(".js-plotly-plot")
+        expected_figures = plotly_cells(name)
+        assert figures.count() == expected_figures, (
+            f"{name}: {figures.count()} plotly figures drawn, {expected_figures} shown"
+        )
+        for i in range(expected_figures):
+            figure = figures.nth(i)
+            figure.scroll_into_view_if_needed()
+            figure.locator(".main-svg").first.wait_for(state="visible", timeout=REDRAW_TIMEOUT_S * 1000)
+            box = figure.bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 100, f"{name}: plotly figure {i} drawn at {box}"
+            assert figure.locator(".main-svg .plot *").count() > 0, f"{name}: plotly figure {i} has no traces drawn"
+            figure.screenshot(path=str(SHOTS / f"{name[:2]}-plotly{i}.png"))
+        sliders, dropdowns = page.locator(".widget-slider"), page.locator(".widget-dropdown")
+        assert sliders.count() + dropdowns.count() > 0, f"{name}: no explorer rendered in the page"
         unchanged = []
-        for i in range(count):
+        for i in range(sliders.count()):
             slider = sliders.nth(i)
-            explorer = slider.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
-            output = explorer.locator(".widget-output").first
+            output = _explorer_output(slider)
             label = f"{name[:2]}-slider{i}-{slider.locator('.widget-label').first.inner_text().strip() or 'value'}"
             output.scroll_into_view_if_needed()
             before = output.screenshot(path=str(SHOTS / f"{label}-before.png"))
@@ -269,7 +302,22 @@ def test_every_slider_redraws_its_explorer(browser_context, lab, name):
             (SHOTS / f"{label}-after.png").write_bytes(after)
             if after == before:
                 unchanged.append(f"{label} ({readout} -> {moved})")
-        assert not unchanged, f"{name}: the explorer did not redraw after moving {unchanged}"
+        for i in range(dropdowns.count()):
+            dropdown = dropdowns.nth(i)
+            select, output = dropdown.locator("select"), _explorer_output(dropdown)
+            label = f"{name[:2]}-dropdown{i}-{dropdown.locator('.widget-label').first.inner_text().strip() or 'value'}"
+            options = select.locator("option").all_inner_texts()
+            assert len(options) > 1, f"{label}: a dropdown with {options} cannot be changed"
+            current = select.evaluate("s => s.options[s.selectedIndex].text")
+            choice = next(o for o in options if o != current)
+            output.scroll_into_view_if_needed()
+            before = output.screenshot(path=str(SHOTS / f"{label}-before.png"))
+            select.select_option(label=choice)
+            after = _wait_for_redraw(page, output, before)
+            (SHOTS / f"{label}-after.png").write_bytes(after)
+            if after == before:
+                unchanged.append(f"{label} ({current} -> {choice})")
+        assert not unchanged, f"{name}: the explorer did not redraw after changing {unchanged}"
     finally:
         page.close()
         lab.shutdown_kernels()

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from eqlib.experiments.duet import SCALES, main, notebook_config
+from eqlib.data import mnist_tensors
+from eqlib.experiments.duet import SCALES, checkpoint_for, main, notebook_config
 from eqlib.models.duet import SelfSupervised
-from eqlib.train import checkpoint_path, fit, load_checkpoint
+from eqlib.train import checkpoint_key, fit, load_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--method", "duet", "--digits", "64", "--epochs", "1", "--batch", "32", "--seed", "3"]
@@ -23,16 +24,16 @@ def notebook_train_method_config(**knobs):
     cells = json.loads((ROOT / "notebooks" / "03_duet.ipynb").read_text())["cells"]
     text = next("".join(c["source"]) for c in cells if "def train_method" in "".join(c["source"]))
     function = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == "train_method")
-    captured = {}
+    captured = {"digits": torch.zeros(1, 1, 28, 28)}
 
-    def fake_checkpoint_path(name, config):
-        captured.update(name=name, config=config)
+    def fake_checkpoint_key(name, config, *tensors):
+        captured.update(name=name, config=config, tensors=tensors)
         return Path("unused")
 
     namespace = {
         "torch": torch, "time": __import__("time"), "SelfSupervised": SelfSupervised, "SEED": 0, "seconds": {},
         "DUET_WEIGHT": 10.0, "ESSL_WEIGHT": 0.4, "FEATURES": 512, "BINS": 8, "KAPPA": 3.0, "TEMPERATURE": 0.1,
-        "LR": 1e-3, "train_gray": torch.zeros(1, 1, 28, 28), "device": "cpu", "checkpoint_path": fake_checkpoint_path,
+        "LR": 1e-3, "train_gray": captured["digits"], "device": "cpu", "checkpoint_key": fake_checkpoint_key,
         "TensorBatches": lambda *a, **k: None, "fit": lambda *a, **k: [], **knobs,
     }  # fmt: skip
     exec(compile(ast.Module([function], []), "03_duet.ipynb", "exec"), namespace)  # noqa: S102 -- the notebook's def
@@ -44,6 +45,7 @@ def test_the_scripts_key_is_the_one_notebook_03_builds():
     captured = notebook_train_method_config(digits=64, epochs=1, batch=32)
     assert captured["name"] == "duet"
     assert captured["config"] == notebook_config("duet", digits=64, epochs=1, batch=32, seed=3)
+    assert len(captured["tensors"]) == 1 and captured["tensors"][0] is captured["digits"]  # its training digits
     assert SCALES["full"] == {"digits": 4000, "epochs": 10, "batch": 128}  # notebook 03's full-mode defaults
 
 
@@ -52,7 +54,9 @@ def test_one_process_writes_the_checkpoint_the_notebook_loads_without_training(t
     for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(name, raising=False)
     path = main(TINY)
-    assert path == checkpoint_path("duet", notebook_config("duet", digits=64, epochs=1, batch=32, seed=3))
+    config = notebook_config("duet", digits=64, epochs=1, batch=32, seed=3)
+    assert path == checkpoint_for(config)
+    assert path == checkpoint_key("duet", config, mnist_tensors("train", limit=64)[0])
     state = load_checkpoint(path)
     assert state["epoch"] == 1 and len(state["history"]) == 2  # 64 digits in batches of 32
 
@@ -77,8 +81,11 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     torch.manual_seed(3)  # the script's initial weights for seed 3
     untrained = SelfSupervised("duet").state_dict()
     assert any(not torch.equal(first[k], untrained[k]) for k in first if first[k].is_floating_point())
-    path = checkpoint_path(
-        "duet", notebook_config("duet", digits=64, epochs=1, batch=32, seed=3), root=tmp_path / "cache"
+    path = checkpoint_key(
+        "duet",
+        notebook_config("duet", digits=64, epochs=1, batch=32, seed=3),
+        mnist_tensors("train", limit=64)[0],
+        root=tmp_path / "cache",
     )
     assert all(torch.equal(load_checkpoint(path)["model"][k], first[k]) for k in first)
 

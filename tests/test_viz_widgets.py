@@ -10,8 +10,11 @@ import torch
 from eqlib.viz import (
     CATEGORY_COLOURS,
     capsule_activations_plotly,
+    capsule_surface_plotly,
     capsule_traversal_figure,
+    d_map_plotly,
     duet_matrix_figure,
+    duet_matrix_plotly,
     feature_rows,
     image_grid,
     plot_history,
@@ -185,6 +188,36 @@ def test_capsule_activations_plotly_has_one_frame_per_step_and_unit_length_capsu
         capsule_activations_plotly(torch.rand(3, 4))
 
 
+def test_capsule_surface_plotly_draws_one_unit_length_capsule_over_frames_and_units():
+    t = torch.rand(6, 5) + 0.1
+    surface = capsule_surface_plotly(t).data[0]
+    z = torch.tensor(surface.z)
+    assert z.shape == (6, 5) and list(surface.y) == list(range(6)) and list(surface.x) == list(range(5))
+    torch.testing.assert_close(z.norm(dim=1), torch.ones(6, dtype=z.dtype))
+    with pytest.raises(ValueError, match=r"\(S, D\)"):
+        capsule_surface_plotly(torch.rand(2, 3, 4))
+
+
+def test_duet_matrix_plotly_has_one_heatmap_per_group_with_a_symmetric_scale_and_hover_values():
+    matrix = torch.randn(2, 8, 4)
+    fig = duet_matrix_plotly(matrix, names=("rotation", "hue"))
+    assert len(fig.data) == 2 and all(h.zmin == -h.zmax == -float(matrix.abs().max()) for h in fig.data)
+    assert torch.equal(torch.tensor(fig.data[1].z), matrix[1].to(torch.float64))
+    assert "entry %{z" in fig.data[0].hovertemplate and fig.data[0].y[0].startswith("bin 0 (-22 to 22 deg)")
+    with pytest.raises(ValueError, match="K names"):
+        duet_matrix_plotly(matrix, names=("rotation",))
+
+
+def test_d_map_plotly_shows_one_category_at_a_time_on_one_shared_scale():
+    maps = {"faces": torch.full((3, 3), 2.0), "bodies": -torch.ones(3, 3)}
+    fig = d_map_plotly(maps)
+    assert [h.visible for h in fig.data] == [True, False] and {h.zmax for h in fig.data} == {2.0}
+    menu = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in menu] == ["faces", "bodies"] and menu[1].args[0]["visible"] == [False, True]
+    with pytest.raises(ValueError, match="one shape"):
+        d_map_plotly({"faces": torch.zeros(3, 3), "bodies": torch.zeros(4, 4)})
+
+
 def test_selectivity_maps_share_one_symmetric_colour_scale():
     rows = {
         "TVAE": {"a": torch.full((4, 4), 2.0), "b": torch.zeros(4, 4)},
@@ -274,7 +307,8 @@ def test_selectivity_explorer_redraws_for_category_threshold_and_unit(monkeypatc
 def test_duet_matrix_figure_draws_heatmaps_and_bin_distributions():
     matrix, structure = torch.randn(2, 8, 4), torch.softmax(torch.randn(2, 8), -1)
     fig = duet_matrix_figure(torch.rand(3, 10, 10), matrix, structure, torch.softmax(torch.randn(2, 8), -1))
-    assert len(fig.axes) == 5
+    assert len(fig.axes) == 5 + 2  # input, (heatmap, bars) per group, and a colour bar per heatmap
+    assert [ax.get_ylabel() for ax in fig.axes[5:]] == ["entry", "entry"]
     bars = fig.axes[2].patches
     assert [b.get_width() for b in bars] == pytest.approx(structure[0].tolist())
     with pytest.raises(ValueError, match="K names"):

@@ -6,7 +6,8 @@
 Every rank holds the whole model; each global batch of ``--batch`` digits is split evenly over
 the ranks, and DistributedDataParallel averages the gradients, so the ranks stay identical. Rank
 0 writes the checkpoint under the key notebook 03's ``train_method`` builds for the same knobs
-(``notebook_config``), in ``EQLIB_CACHE``; the notebook run with those knobs (``DIGITS``,
+(``notebook_config``, hashed with a fingerprint of the training digits by ``checkpoint_for``), in
+``EQLIB_CACHE``; the notebook run with those knobs (``DIGITS``,
 ``EPOCHS``, ``BATCH``, ``SEED``, ...) then loads it instead of training.
 
 One difference from a single process, inherent to data parallelism: NT-Xent draws its negatives
@@ -29,7 +30,7 @@ from torch.nn.parallel import DistributedDataParallel
 from eqlib import runtime
 from eqlib.data import mnist_tensors
 from eqlib.models.duet import DEFAULT_WEIGHTS, METHODS, TRANSFORMS, SelfSupervised
-from eqlib.train import TensorBatches, TrainingDiverged, checkpoint_path, save_checkpoint
+from eqlib.train import TensorBatches, TrainingDiverged, checkpoint_key, save_checkpoint
 
 # training digits, epochs and batch per scale: notebook 03's fast and full modes, and the paper's
 # scale for MNIST-sized data on one GPU (all 60,000 digits; the authors train for hundreds of epochs)
@@ -60,6 +61,12 @@ def notebook_config(
     return {"method": method, "n": digits, "features": features, "bins": bins, "weight": weight, "kappa": kappa,
             "temperature": temperature, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
             "groups": list(groups)}  # fmt: skip
+
+
+def checkpoint_for(config: dict[str, Any]) -> Path:
+    """The checkpoint notebook 03 loads for ``config``: its knobs and the first ``config["n"]`` training digits."""
+    gray, _ = mnist_tensors("train", limit=config["n"])
+    return checkpoint_key("duet", config, gray)
 
 
 class _Loss(nn.Module):
@@ -125,7 +132,7 @@ def train(config: dict[str, Any], *, dump_dir: Path | None = None) -> Path:
             for buffer in model.buffers():
                 dist.broadcast(buffer, src=0)
         model.eval()
-        path = checkpoint_path("duet", config)
+        path = checkpoint_for(config)
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": config["epochs"],
                  "history": history}  # fmt: skip
         if rank == 0:

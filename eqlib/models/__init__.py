@@ -10,12 +10,14 @@ from eqlib.models.duet import (
     bin_circular_mean,
     circular_error_degrees,
     circular_features,
+    content_of,
     controlled_code,
     duet_code,
     duet_objective,
     duet_targets,
     informed_code,
     nearest_angle_class,
+    structure_of,
     transform,
 )
 from eqlib.models.fastweights import CELLS, RetrievalNet
@@ -58,6 +60,7 @@ __all__ = [
     "bin_circular_mean",
     "circular_error_degrees",
     "circular_features",
+    "content_of",
     "controlled_code",
     "conv_flow",
     "duet_code",
@@ -69,6 +72,7 @@ __all__ = [
     "nearest_angle_class",
     "sample_elements",
     "standard_normal_log_prob",
+    "structure_of",
     "transform",
     "weighted_bce",
 ]

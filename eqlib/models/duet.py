@@ -128,11 +128,11 @@ class SelfSupervised(nn.Module):
 
     def content(self, x: torch.Tensor) -> torch.Tensor:
         """DUET's content: the matrices summed over the transformation axis, ``(B, K * C)``."""
-        return self.matrix(x).sum(dim=2).flatten(1)
+        return content_of(self.matrix(x))
 
     def structure(self, x: torch.Tensor) -> torch.Tensor:
         """DUET's distribution over the ``G`` bins of each transformation, ``(B, K, G)``."""
-        return F.softmax(self.matrix(x).mean(dim=3), dim=-1)
+        return structure_of(self.matrix(x))
 
     def targets(self, params: torch.Tensor) -> torch.Tensor:
         """Binned von Mises targets ``(B, K, G)`` of the model's groups, from (angle, hue) parameters ``(B, 2)``."""
@@ -183,6 +183,19 @@ def duet_targets(params: torch.Tensor, bins: int, kappa: float = 3.0) -> torch.T
     return torch.stack([binned_target(params[:, k], bins, "vonmises", kappa) for k in range(params.shape[1])], 1)
 
 
+def content_of(matrix: torch.Tensor) -> torch.Tensor:
+    """DUET's content from its matrices ``(B, K, G, C)``: the sum over the bins, flattened to ``(B, K * C)``."""
+    return matrix.sum(dim=2).flatten(1)
+
+
+def structure_of(matrix: torch.Tensor) -> torch.Tensor:
+    """DUET's marginal from its matrices ``(B, K, G, C)``: ``softmax_g`` of the mean over channels, ``(B, K, G)``.
+
+    The authors' code takes the mean over the channels; the paper's figure, the sum (a temperature C).
+    """
+    return F.softmax(matrix.mean(dim=3), dim=-1)
+
+
 def duet_objective(
     matrix_1: torch.Tensor,
     matrix_2: torch.Tensor,
@@ -205,8 +218,8 @@ def duet_objective(
                          f"{tuple(matrix_2.shape)}")  # fmt: skip
     if params_1.shape != matrix_1.shape[:2] or params_2.shape != params_1.shape:
         raise ValueError(f"expected parameters (B, K) = {tuple(matrix_1.shape[:2])}, got {tuple(params_1.shape)}")
-    contrastive = nt_xent(head(matrix_1.sum(2).flatten(1)), head(matrix_2.sum(2).flatten(1)), temperature)
-    predicted = F.softmax(torch.cat([matrix_1, matrix_2]).mean(dim=3), dim=-1)
+    contrastive = nt_xent(head(content_of(matrix_1)), head(content_of(matrix_2)), temperature)
+    predicted = structure_of(torch.cat([matrix_1, matrix_2]))
     js = jensen_shannon(predicted, duet_targets(torch.cat([params_1, params_2]), matrix_1.shape[2], kappa))
     return contrastive, js
 
