@@ -167,6 +167,16 @@ def test_no_installs_absolute_paths_or_unmarked_widgets(path):
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_checkpoint_key_is_built_by_hand(path):
+    """Checkpoints are keyed by train.checkpoint_key (parameters, data fingerprints, eqlib version) alone."""
+    for cell in code_cells(load(path)):
+        assert "checkpoint_path(" not in source(cell), (
+            f"{path.name}: a checkpoint key built by hand; use checkpoint_key(name, params, *data tensors):\n"
+            f"{source(cell)[:300]}"
+        )
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_runs_in_fast_mode_with_another_seed(path):
