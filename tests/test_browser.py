@@ -283,8 +283,8 @@ def test_every_plotly_figure_renders_and_every_explorer_redraws(browser_context,
             figure.locator(".main-svg").first.wait_for(state="visible", timeout=REDRAW_TIMEOUT_S * 1000)
             box = figure.bounding_box()
             assert box and box["width"] > 100 and box["height"] > 100, f"{name}: plotly figure {i} drawn at {box}"
-            # 2-D traces are drawn into the SVG's plot layer, 3-D ones onto a WebGL canvas
-            drawn = figure.locator(".main-svg .plot *, .gl-container canvas").count()
+            # heatmaps are drawn as images in the SVG's heatmap layer, 3-D surfaces onto a WebGL canvas
+            drawn = figure.locator(".main-svg .hm image, .main-svg .trace, .gl-container canvas").count()
             assert drawn > 0, f"{name}: plotly figure {i} has no traces drawn"
             figure.screenshot(path=str(SHOTS / f"{name[:2]}-plotly{i}.png"))
         sliders, dropdowns = page.locator(".widget-slider"), page.locator(".widget-dropdown")
