@@ -328,7 +328,8 @@ def unit_drivers_figure(
     top: int = 8,
 ) -> plt.Figure:
     """One category's d-map with units below ``threshold`` greyed and ``unit`` marked, beside the
-    ``top`` images that drive that unit most.
+    ``top`` images that drive that unit most. The title counts the units at or above the
+    threshold, so the figure says what the threshold keeps even when it keeps none.
 
     Args:
         d_map: ``(grid, grid)``; activations: ``(N, grid, grid)`` of the images ``(N, channels, H, W)``;
@@ -352,7 +353,12 @@ def unit_drivers_figure(
     ax.imshow(np.full(d_map.shape, 0.9), cmap="gray", vmin=0, vmax=1)
     ax.imshow(shown, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="k", linewidth=2))
-    ax.set_title(f"unit ({row}, {col}): d = {float(d_map[row, col]):+.2f}", fontsize=10)
+    selective = int((d_map >= threshold).sum())
+    ax.set_title(
+        f"unit ({row}, {col}): d = {float(d_map[row, col]):+.2f}\n"
+        f"{selective} of {d_map.numel()} units with d >= {threshold:.2f}",
+        fontsize=10,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     for k, index in enumerate(order.tolist()):

@@ -275,6 +275,13 @@ def test_unit_drivers_figure_shows_the_top_images_of_the_chosen_unit():
     assert [round(float(ax.images[0].get_array().mean())) for ax in shown] == [1, 3, 4]  # by activation 4, 3, 2
     assert [ax.get_title() for ax in shown] == ["y", "y", "x"]
     plt.close(fig)
+    d_map = torch.tensor([[0.1, 0.9, 0.2], [0.95, 0.0, 0.3], [0.0, 0.0, 0.0]])
+    for threshold, count in [(0.85, 2), (0.25, 3), (2.0, 0)]:
+        fig = unit_drivers_figure(
+            d_map, activations, images, torch.zeros(5, dtype=torch.long), ["x"], (0, 0), threshold
+        )
+        assert fig.get_axes()[0].get_title().endswith(f"{count} of 9 units with d >= {threshold:.2f}")
+        plt.close(fig)
     with pytest.raises(ValueError, match="on the 3 x 3 map"):
         unit_drivers_figure(torch.zeros(3, 3), activations, images, torch.zeros(5, dtype=torch.long), ["x"], (3, 0))
     with pytest.raises(ValueError, match="expected activations"):
