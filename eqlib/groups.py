@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 #: The elements of the rotation group C4, as numbers of quarter turns (counter-clockwise).
 C4: tuple[int, ...] = (0, 1, 2, 3)
@@ -77,6 +78,61 @@ def random_rotations(x: torch.Tensor, generator: torch.Generator | None = None) 
     _require_spatial(x, "random_rotations", min_dims=3)
     turns = torch.randint(0, 4, (x.shape[0],), generator=generator)
     return rotate_each(x, turns), turns
+
+
+def rotate_by(x: torch.Tensor, degrees: float | torch.Tensor) -> torch.Tensor:
+    """Rotate square images counter-clockwise about their centre by any angle, with bilinear resampling.
+
+    ``x``: ``(..., H, H)`` floating point. ``degrees``: one number for every image, or a tensor
+    ``(B,)`` with one angle per sample of ``x`` ``(B, ..., H, H)``. Returns a tensor of ``x``'s shape;
+    pixels whose source falls outside the image are 0. This is ``SO(2)`` acting on the grid only
+    approximately: interpolation blurs, and the corners are cut. At multiples of 90 degrees the
+    sampling points land on pixel centres, so the result equals ``rotate`` (``torch.rot90``) up to
+    float rounding (about 1e-6), and at 0 degrees it is the identity.
+    """
+    _require_spatial(x, "rotate_by")
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"rotate_by needs square images, got H, W = {tuple(x.shape[-2:])}")
+    if not x.is_floating_point():
+        raise ValueError(f"rotate_by interpolates, so it needs floating point images, got dtype {x.dtype}")
+    size = x.shape[-1]
+    if isinstance(degrees, torch.Tensor) and degrees.dim() > 0:
+        if x.dim() < 3 or degrees.shape != (x.shape[0],):
+            raise ValueError(
+                f"one angle per sample needs degrees of shape (B,) for x (B, ..., H, W); got degrees "
+                f"{tuple(degrees.shape)} for x {tuple(x.shape)}"
+            )
+        batch = x.reshape(x.shape[0], -1, size, size)
+        angle = torch.deg2rad(degrees.to(device=x.device, dtype=torch.float64))
+    else:
+        batch = x.reshape(1, -1, size, size)
+        angle = torch.deg2rad(torch.as_tensor(float(degrees), dtype=torch.float64, device=x.device)).reshape(1)
+    if not torch.isfinite(angle).all():
+        raise ValueError("rotate_by needs finite angles")
+    # the grid maps output pixels to input pixels (the inverse rotation), in (column, row) order with rows
+    # pointing down; cos and sin in float64 so that quarter turns land on pixel centres
+    cos, sin, zero = torch.cos(angle), torch.sin(angle), torch.zeros_like(angle)
+    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1).to(x.dtype)
+    grid = F.affine_grid(theta, [batch.shape[0], 1, size, size], align_corners=False)
+    if grid.shape[0] != batch.shape[0]:
+        grid = grid.expand(batch.shape[0], -1, -1, -1)
+    out = F.grid_sample(batch, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out.reshape(x.shape)
+
+
+def random_angle_rotations(
+    x: torch.Tensor, generator: torch.Generator | None = None, max_degrees: float = 360.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate each image of a batch ``(B, ..., H, H)`` by its own angle, uniform in ``[0, max_degrees)``.
+
+    Returns the rotated batch (``rotate_by``, bilinear) and the angles ``(B,)`` in degrees (float32).
+    The same ``generator`` state gives the same angles (the MNIST-rot protocol: one fixed angle per digit).
+    """
+    _require_spatial(x, "random_angle_rotations", min_dims=3)
+    if not 0.0 < max_degrees <= 360.0:
+        raise ValueError(f"max_degrees must lie in (0, 360], got {max_degrees}")
+    degrees = torch.rand(x.shape[0], generator=generator) * max_degrees
+    return rotate_by(x, degrees), degrees
 
 
 def equivariance_errors(

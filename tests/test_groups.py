@@ -81,3 +81,60 @@ def test_bad_inputs_raise_clear_errors(images, field):
         groups.equivariance_error(torch.tanh, images, groups.rotate, groups.rotate, [])
     with pytest.raises(ValueError, match="is act_out the right action"):
         groups.equivariance_error(torch.tanh, images, groups.rotate, lambda y, g: y[0], groups.C4)
+
+
+def test_rotate_by_zero_is_the_identity_and_quarter_turns_are_rot90(images):
+    assert torch.allclose(groups.rotate_by(images, 0.0), images, atol=1e-5)
+    for k in range(-1, 5):
+        assert torch.allclose(groups.rotate_by(images, 90.0 * k), groups.rotate(images, k), atol=1e-5)
+    assert groups.rotate_by(images, 33.0).shape == images.shape
+    assert groups.rotate_by(images[0, 0], 33.0).shape == (9, 9)  # (..., H, W) with one angle
+
+
+def test_rotate_by_composes_and_turns_counter_clockwise():
+    x = torch.zeros(1, 1, 15, 15)
+    x[0, 0, 7, 12] = 1.0  # right of the centre
+    up = groups.rotate_by(x, 90.0)
+    assert up[0, 0, 2, 7] == pytest.approx(1.0, abs=1e-5)  # -> above the centre, as rot90 does
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(2, 1, 32, 32), 5, stride=1, padding=2)
+    twice = groups.rotate_by(groups.rotate_by(smooth, 20.0), 25.0)
+    once = groups.rotate_by(smooth, 45.0)
+    interior = (slice(None), slice(None), slice(10, 22), slice(10, 22))  # away from the cut corners
+    assert (twice - once)[interior].abs().max() < 0.05  # equal up to interpolation blur
+
+
+def test_rotate_by_takes_one_angle_per_sample_and_follows_the_device(images):
+    degrees = torch.tensor([0.0, 90.0, 30.0])
+    rotated = groups.rotate_by(images, degrees)
+    assert torch.allclose(rotated[0], images[0], atol=1e-5)
+    assert torch.allclose(rotated[1], groups.rotate(images[1], 1), atol=1e-5)
+    assert torch.allclose(rotated[2], groups.rotate_by(images[2], 30.0), atol=1e-6)
+    if torch.cuda.is_available():
+        assert groups.rotate_by(images.cuda(), degrees).device.type == "cuda"
+
+
+def test_random_angle_rotations_are_uniform_and_deterministic_per_seed(images):
+    batch = images.repeat(200, 1, 1, 1)
+    first, degrees = groups.random_angle_rotations(batch, generator=torch.Generator().manual_seed(5))
+    again, same = groups.random_angle_rotations(batch, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(first, again) and torch.equal(degrees, same)
+    assert degrees.shape == (600,) and 0.0 <= degrees.min() and degrees.max() < 360.0
+    assert degrees.mean() == pytest.approx(180.0, abs=20.0)
+    assert torch.allclose(first[7], groups.rotate_by(batch[7], float(degrees[7])), atol=1e-5)
+    _, other = groups.random_angle_rotations(batch, generator=torch.Generator().manual_seed(6))
+    assert not torch.equal(degrees, other)
+
+
+def test_rotate_by_rejects_bad_inputs(images):
+    with pytest.raises(ValueError, match="square"):
+        groups.rotate_by(torch.zeros(1, 4, 5), 10.0)
+    with pytest.raises(ValueError, match="floating point"):
+        groups.rotate_by(torch.zeros(1, 5, 5, dtype=torch.int64), 10.0)
+    with pytest.raises(ValueError, match=r"shape \(B,\)"):
+        groups.rotate_by(images, torch.zeros(2))
+    with pytest.raises(ValueError, match="finite"):
+        groups.rotate_by(images, float("nan"))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        groups.rotate_by([[1.0]], 10.0)
+    with pytest.raises(ValueError, match="max_degrees"):
+        groups.random_angle_rotations(images, max_degrees=0.0)
