@@ -23,6 +23,11 @@ def _difference(a: Measure, b: Measure) -> Measure:
     return Measure(a.values - b.values)
 
 
+def _zeros_like(a: Measure) -> Measure:
+    """A reference arm of zeros, paired with ``a``: ``exceeds(a, _zeros_like(a), 0)`` asks whether ``a > 0``."""
+    return Measure(np.zeros_like(a.values))
+
+
 CLAIMS: dict[str, tuple[Claim, ...]] = {
     "01": (
         Claim(
@@ -473,39 +478,71 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "06": (
         Claim(
             key="06.memory",
-            statement="A fast-weight memory lets an LSTM solve associative retrieval within a budget where the "
-            "LSTM does not",
-            paper="",
-            rule="test accuracy > 0.9 at the default K",
-            test=lambda v, a: above(v[f"{a}_accuracy"], 0.9, "test accuracy"),
+            statement="A fast-weight memory makes an LSTM learn associative retrieval much faster: the FW-LSTM "
+            "reaches 90 % accuracy within a budget in which the LSTM does not",
+            paper="FW-LSTM trains much faster than the LN-LSTM and the fast-weight RNN on associative retrieval "
+            "(Keller, Sridhar, Wang 2018)",
+            rule="the running batch accuracy (25-step mean on fresh batches) reaches 0.9 before the budget ends, on "
+            "every seed (fraction of the budget spent < 1; 1 means never)",
+            test=lambda v, a: below(v[f"{a}_budget_to_90"], 1.0, "fraction of the budget to 90 %", ".2f"),
             subject="fw_lstm",
             subject_text="the FW-LSTM",
             control="lstm",
-            control_text="the LSTM without fast weights, same budget",
-            suite="test accuracy, K = {pairs:.0f}: FW-LSTM {fw_lstm_accuracy:.3f}, LSTM {lstm_accuracy:.3f}, "
+            control_text="the same cell with the memory off (eta = 0), same budget and seeds",
+            suite="K = {pairs:.0f}, {steps:.0f} steps; fraction of the budget to 90 % (1 = never): FW-LSTM "
+            "{fw_lstm_budget_to_90:.2f}, LSTM (memory off) {lstm_budget_to_90:.2f}, fast-weight RNN "
+            "{fw_rnn_budget_to_90:.2f}; test accuracy FW-LSTM {fw_lstm_accuracy:.3f}, LSTM {lstm_accuracy:.3f}, "
             "fast-weight RNN {fw_rnn_accuracy:.3f}",
-            quantities=("fw_lstm_accuracy", "lstm_accuracy", "fw_rnn_accuracy", "pairs"),
-            seeds=ONE_SEED,
+            quantities=(
+                "fw_lstm_budget_to_90",
+                "lstm_budget_to_90",
+                "fw_rnn_budget_to_90",
+                "fw_lstm_accuracy",
+                "lstm_accuracy",
+                "fw_rnn_accuracy",
+                "pairs",
+                "steps",
+            ),
+            seeds={"fast": 1, "full": 3},
             expected={"fast": UNTESTED, "full": HOLDS},
             tested_in_fast=False,
+            contrast=lambda v: exceeds(
+                v["lstm_budget_to_90"], v["fw_lstm_budget_to_90"], 0.0, "budget to 90 %, LSTM - FW-LSTM", ".2f"
+            ),
+            departures="a speed claim within 1,000 steps of batch 128 at K = 8, hidden 64; the baseline is the "
+            "FW-LSTM cell with eta = 0 (layer norm on the candidate only), not the paper's LN-LSTM (layer norm on "
+            "every gate and the cell)",
         ),
         Claim(
             key="06.harder",
-            statement="The FW-LSTM's lead over the fast-weight RNN grows with the difficulty of the task",
-            paper="FW-LSTM minus fast-weight RNN grows with K (Keller, Sridhar, Wang 2018)",
-            rule="lead over the fast-weight RNN at the largest K exceeds the lead at the smallest K by > 0.05",
-            test=lambda v, a: exceeds(v[f"{a}_lead_hard"], v[f"{a}_lead_easy"], 0.05, "growth of the lead"),
+            statement="The FW-LSTM's lead over the fast-weight RNN is largest at high difficulty: positive at the "
+            "largest K and growing with K",
+            paper="the FW-LSTM's boost is most prominent at high memory task difficulties (Keller, Sridhar, Wang 2018)",
+            rule="over paired seeds, the test-accuracy lead over the fast-weight RNN at the largest K has its 95 % "
+            "interval above 0, and the lead at the largest K minus the lead at the smallest K has it above 0.05",
+            test=lambda v, a: all_of(
+                exceeds(v[f"{a}_lead_hard"], _zeros_like(v[f"{a}_lead_hard"]), 0.0, "lead at the largest K"),
+                exceeds(v[f"{a}_lead_hard"], v[f"{a}_lead_easy"], 0.05, "growth of the lead"),
+            ),
             subject="fw_lstm",
             subject_text="the FW-LSTM",
             control="lstm",
-            control_text="the LSTM's lead over the fast-weight RNN",
+            control_text="the LSTM (memory off): its lead over the same fast-weight RNN",
             suite="lead over the fast-weight RNN, smallest / largest K: FW-LSTM {fw_lstm_lead_easy:.3f} / "
-            "{fw_lstm_lead_hard:.3f}, LSTM {lstm_lead_easy:.3f} / {lstm_lead_hard:.3f}",
+            "{fw_lstm_lead_hard:.3f}, LSTM (memory off) {lstm_lead_easy:.3f} / {lstm_lead_hard:.3f}",
             quantities=("fw_lstm_lead_easy", "fw_lstm_lead_hard", "lstm_lead_easy", "lstm_lead_hard"),
-            seeds=ONE_SEED,
-            expected={"fast": UNTESTED, "full": UNTESTED},
-            why="the fast-weight RNN falls at large K, so the LSTM's lead over it grows too; one seed per K cannot "
-            "tell the two growths apart",
+            seeds={"fast": 1, "full": 3},
+            expected={"fast": UNTESTED, "full": HOLDS},
+            tested_in_fast=False,
+            contrast=lambda v: exceeds(
+                _difference(v["fw_lstm_lead_hard"], v["fw_lstm_lead_easy"]),
+                _difference(v["lstm_lead_hard"], v["lstm_lead_easy"]),
+                0.0,
+                "growth of the lead, FW-LSTM - LSTM (memory off)",
+            ),
+            departures="difficulty is the number of pairs K in {2, 4, 8, 12} with one-letter keys, every model "
+            "trained for the same 1,000 steps; the paper's harder task variant (mART) and its LN-LSTM are not "
+            "built here",
         ),
     ),
     "07": (

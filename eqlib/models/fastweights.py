@@ -20,7 +20,8 @@ class RetrievalNet(nn.Module):
     """Embedding -> recurrent cell over time -> MLP on the last hidden state -> 10 digit logits.
 
     Args:
-        cell: ``"lstm"`` (layer-normalised LSTM), ``"fw_rnn"`` (Ba et al.) or ``"fw_lstm"``.
+        cell: ``"lstm"`` (the FW-LSTM cell without its memory: an LSTM whose candidate alone is
+            layer-normalised), ``"fw_rnn"`` (Ba et al.) or ``"fw_lstm"``.
         decay, rate, inner_steps: the fast-weight lambda, eta and S (ignored by ``"lstm"``).
     """
 
