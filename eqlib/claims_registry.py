@@ -171,7 +171,11 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                 "random_upright",
             ),
             seeds={"fast": 1, "full": 3},
-            expected={"fast": UNTESTED, "full": HOLDS},
+            expected={"fast": UNTESTED, "full": FAILS},
+            why="on moved digits H-SSL beats the untrained network clearly and lands where SimCLR does on average, but "
+            "the two runs differ only by rounding (the same loss on the same pairs), amplified by training, and over "
+            "three seeds the interval of their difference reaches just past the 0.02 margin (rounding as small as "
+            "another number of CPU threads can move it just inside): at this budget the equivalence is not established",
             contrast=lambda v: exceeds(v["hssl_probe"], v["removed_probe"], 0.0, "H-SSL - structure removed"),
             departures="a 3-layer C4 group CNN (8/16/32 channels) on 20,000 MNIST digits for 2 epochs; pairs from one "
             "group, quarter turns times cyclic shifts of up to 3 feature cells; the view is the identity fibre "
