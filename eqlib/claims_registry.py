@@ -586,6 +586,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             quantities=("exact_nll", "snf_nll", "frozen_nll"),
             seeds={"fast": 1, "full": 3},
             expected={"fast": UNTESTED, "full": FAILS},
+            why="the SNF ends several nats behind the exact flow on average, and with three seeds the interval of the "
+            "gap reaches well past 5 nats; both flows are still improving at this budget",
             tested_in_fast=False,
             departures="the detached update (R from reconstruction only), because the paper's update drifts at lr "
             "1e-3; 10,000 training digits, lr 1e-3 without warm-up, 2,000 (exact) and 3,000 (SNF) steps, "
@@ -598,11 +600,18 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             statement="Without the O(D^3) log-determinant gradient a training step is far cheaper at large D, "
             "and the saving grows with D",
             paper="",
-            rule="the exact step > 2x slower than this step at the largest D (2048), and this step's log-log slope "
-            "over D = 512-2048 below the exact step's (the ratio grows with D)",
+            rule="over 5 timing rounds (each times every step at every D, interleaved): the exact step > 2x slower "
+            "than this step at the largest D (2048), and this step's log-log slope over D = 512-2048 below the "
+            "exact step's (the ratio grows with D); both on the lower end of the 95% interval over the rounds",
             test=lambda v, a: all_of(
-                above(v[f"{a}_speedup"], 2.0, "exact / this step time at the largest D", ".1f"),
-                above(_difference(v["exact_slope"], v[f"{a}_slope"]), 0.0, "exact slope - this slope", ".2f"),
+                exceeds(
+                    v[f"{a}_speedup"],
+                    _zeros_like(v[f"{a}_speedup"]),
+                    2.0,
+                    "exact / this step time at the largest D",
+                    ".2f",
+                ),
+                exceeds(v["exact_slope"], v[f"{a}_slope"], 0.0, "exact slope - this slope", ".2f"),
             ),
             subject="snf",
             subject_text="the SNF step",
@@ -611,10 +620,15 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             suite="slope of the step time over D (exact {exact_slope:.2f}): SNF {snf_slope:.2f}, SNF + slogdet "
             "{slogdet_slope:.2f}; exact step time over: SNF {snf_speedup:.1f}x, SNF + slogdet {slogdet_speedup:.1f}x",
             quantities=("snf_slope", "slogdet_slope", "exact_slope", "snf_speedup", "slogdet_speedup"),
-            seeds=ONE_SEED,
-            expected={"fast": UNTESTED, "full": HOLDS},
+            seeds={"fast": 1, "full": 5},
+            expected={"fast": UNTESTED, "full": FAILS},
+            why="on the 2-core reference CPU the ratio at D = 2048 sits near 2 and moves from round to round, so the "
+            "lower end of its interval stays below 2 (the growth with D holds); the self-normalizing step's O(D^2) "
+            "part, about ten batch-sized products and a few memory-bound passes over D x D matrices, is still about "
+            "half the exact step there",
             tested_in_fast=False,
-            departures="wall-clock times measured in the run, so a loaded machine moves them; a short range of D",
+            departures="wall-clock times measured in the run, so a loaded machine moves them (the rounds' spread is "
+            "part of the verdict); a short range of D; seeds are timing rounds",
         ),
     ),
     "08": (

@@ -167,16 +167,7 @@ def test_no_installs_absolute_paths_or_unmarked_widgets(path):
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.skip(reason="07 keeps its last full run; its keys change with its next one"))
-        if p.stem.startswith("07_")
-        else p
-        for p in NOTEBOOKS
-    ],
-    ids=IDS,
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_no_checkpoint_key_is_built_by_hand(path):
     """Checkpoints are keyed by train.checkpoint_key (parameters, data fingerprints, eqlib version) alone."""
     for cell in code_cells(load(path)):

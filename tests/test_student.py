@@ -22,19 +22,6 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
 STUDENT = ROOT / "student"
 CHECK_HELPERS = ("check_close(", "check_that(", "answer(")
-# 07's Your turn and exercise checks are written, but its full run did not reproduce the committed
-# timing verdict (07.cost) on the reference machine, so the notebook keeps its last full run until
-# that is understood; its solutions carry markers, so its student copy is built the same way.
-WITHOUT_CHECKS_YET = {"07_self_normalizing_flows": "07's exercise checks land with its next full run"}
-
-
-def with_checks(paths):
-    return [
-        pytest.param(p, marks=pytest.mark.skip(reason=WITHOUT_CHECKS_YET[p.stem]))
-        if p.stem in WITHOUT_CHECKS_YET
-        else p
-        for p in paths
-    ]
 
 
 SOLUTION = '''def double(x):
@@ -135,7 +122,7 @@ def test_student_copies_are_current():
     assert not stale, f"student copies out of date: {stale}; make student"
 
 
-@pytest.mark.parametrize("path", with_checks(NOTEBOOKS), ids=IDS)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_every_exercise_is_followed_by_a_check_that_gives_feedback(path):
     """A "Your turn" in the main flow and every exercise: a solution with markers, then a check cell."""
     cells = nbformat.read(path, as_version=4).cells
@@ -155,7 +142,7 @@ def test_every_exercise_is_followed_by_a_check_that_gives_feedback(path):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", with_checks(NOTEBOOKS), ids=IDS)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_a_student_copy_runs_to_its_first_exercise_and_stops_there_with_the_checks_message(path, tmp_path):
     import papermill
     from papermill.exceptions import PapermillExecutionError

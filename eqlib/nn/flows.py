@@ -69,6 +69,11 @@ class ExactLinear(nn.Module):
 UPDATES = ("mirrored", "detached")
 
 
+def _row_major_copy(matrix: torch.Tensor) -> torch.Tensor:
+    """A fresh row-major copy (``contiguous`` would return ``matrix`` itself when it is already row-major)."""
+    return matrix.clone(memory_format=torch.contiguous_format)
+
+
 class SelfNormLinearFunction(torch.autograd.Function):
     """``z = W h + b`` with a zero log-determinant whose backward is the self-normalizing update.
 
@@ -94,12 +99,15 @@ class SelfNormLinearFunction(torch.autograd.Function):
     def backward(ctx, grad_z, grad_logdet):  # type: ignore[override]
         h, W, R, wh = ctx.saved_tensors
         s = grad_logdet.sum()
+        half = 0.5 if ctx.mirrored else 1.0
         grad_h = grad_z @ W
-        grad_W = grad_z.T @ h + s * R.T
-        if not ctx.mirrored:
+        # The stand-ins R^T and W^T are copied to row-major memory once (a copy, never a view of R or W) and added
+        # in place: an elementwise op mixing a transposed (D, D) view with a row-major one is several times slower.
+        grad_W = torch.mm(grad_z.T * half, h).add_(_row_major_copy(R.T).mul_(s * half))
+        if not ctx.mirrored or not ctx.needs_input_grad[3]:
             return grad_h, grad_W, grad_z.sum(0), None, None
-        grad_R = (-(grad_h.T @ wh) - s * W.T) / 2 if ctx.needs_input_grad[3] else None
-        return grad_h, grad_W / 2, grad_z.sum(0), grad_R, None
+        grad_R = torch.mm(grad_h.T * -half, wh).add_(_row_major_copy(W.T).mul_(s * -half))
+        return grad_h, grad_W, grad_z.sum(0), grad_R, None
 
 
 class SelfNormLinear(ExactLinear):
@@ -122,8 +130,9 @@ class SelfNormLinear(ExactLinear):
         if update not in UPDATES:
             raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
         self.update = update
-        # R starts at the exact inverse of the initial W (the only inverse ever computed)
-        self.inverse_weight = nn.Parameter(torch.linalg.inv(self.weight.detach()))
+        # R starts at the exact inverse of the initial W (the only inverse ever computed), row-major like W
+        # (LAPACK returns it column-major, which would make every gradient update of R a transposed copy)
+        self.inverse_weight = nn.Parameter(torch.linalg.inv(self.weight.detach()).contiguous())
 
     def forward(self, h: torch.Tensor, exact: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """``(B, D) -> (B, D)`` and a log-det ``(B,)``: exact when ``exact``, else zero with the update's gradient."""
