@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab test lint unit notebooks execute results student browser clean
+.PHONY: setup lab test lint unit notebooks execute paper results student browser clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ execute: $(STAMP)
 	  EQLIB_FAST=0 EQLIB_STRICT_VERDICTS=1 $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
 	done
 
+## make paper NB=04: notebook 04 at the paper's scale (eqlib/scales.py; meant for a GPU), into runs/paper/
+paper: $(STAMP)
+	$(BIN)/python -m eqlib.scales $(NB) --scale paper --run
+
 ## make results: the README's results table, from the records of the committed full runs
 results: $(STAMP)
 	$(BIN)/python -m eqlib.results
@@ -61,4 +65,4 @@ browser: $(STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py -m browser
 
 clean:
-	rm -rf build .cache .pytest_cache
+	rm -rf build .cache .pytest_cache runs

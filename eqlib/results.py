@@ -26,6 +26,9 @@ from eqlib.claims_registry import CLAIMS
 
 MIMETYPE = "application/vnd.eqlib.results+json"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+GPU_RUNS = Path("benchmarks/results/gpu_runs.json")  # records of GPU runs by scale, from benchmarks/time_notebooks.py
+GPU_SCALES = ("full", "paper")
+NOT_MEASURED = "not yet measured"
 
 
 def required_values(notebook: str) -> set[str]:
@@ -150,14 +153,52 @@ def read_record(notebook: Mapping) -> dict:
     return found[0]
 
 
-def results_table(records: list[dict]) -> str:
-    """Markdown table: notebook, claim, paper, this suite's full run, control, verdict, device and run time.
+def load_gpu_runs(path: Path) -> dict[str, dict[str, dict]]:
+    """``{scale: {notebook: record}}`` from ``path``; empty where no GPU run has been stored."""
+    if not path.exists():
+        return {}
+    runs = json.loads(path.read_text())
+    if not isinstance(runs, dict) or not set(runs) <= set(GPU_SCALES):
+        raise ValueError(f"{path}: expected an object keyed by scales {GPU_SCALES}, got {sorted(runs)}")
+    for scale, by_notebook in runs.items():
+        for notebook, result in by_notebook.items():
+            if result.get("notebook") != notebook or result.get("mode") != "full":
+                raise ValueError(f"{path}: {scale}/{notebook} is not a full-mode record of notebook {notebook}")
+    return runs
 
-    The verdict and the control's outcome are ``judge`` on the recorded values.
+
+def store_gpu_run(path: Path, scale: str, result: dict) -> None:
+    """Add (or replace) one GPU run's record under ``scale`` in ``path``, written atomically."""
+    if scale not in GPU_SCALES:
+        raise ValueError(f"scale must be one of {GPU_SCALES}, got {scale!r}")
+    if result.get("mode") != "full":
+        raise ValueError(f"a GPU run is stored from a full-mode record, got mode {result.get('mode')!r}")
+    runs = load_gpu_runs(path)
+    runs.setdefault(scale, {})[result["notebook"]] = result
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")
+    partial.replace(path)
+
+
+def _minutes(result: dict) -> str:
+    return f"{result['device']}, {result['seconds'] / 60:.1f} min"
+
+
+def results_table(records: list[dict], gpu_runs: Mapping[str, Mapping[str, dict]] | None = None) -> str:
+    """Markdown table: notebook, claim, paper, this suite's full run, control, verdict, device and run time,
+    then the GPU columns: the full run's time on a GPU and the verdict at the paper's scale (``gpu_runs``,
+    as ``load_gpu_runs`` reads it; ``not yet measured`` where none was stored).
+
+    The verdicts and the control's outcome are ``judge`` on the recorded values.
     """
+    gpu_runs = gpu_runs or {}
     lines = [
-        "| # | claim | paper | this suite (full run) | control (its verdict) | verdict | device, run time |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        (
+            "| # | claim | paper | this suite (full run) | control (its verdict) | verdict | device, run time "
+            "| GPU: full run | GPU: paper scale, verdict |"
+        ),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in sorted(records, key=lambda r: r["notebook"]):
         if result["mode"] != "full":
@@ -166,7 +207,11 @@ def results_table(records: list[dict]) -> str:
                 "only (make execute)"
             )
         values = recorded_values(result)
-        where = f"{result['device']}, {result['seconds'] / 60:.1f} min"
+        where = _minutes(result)
+        gpu_full = gpu_runs.get("full", {}).get(result["notebook"])
+        gpu_full_text = NOT_MEASURED if gpu_full is None else _minutes(gpu_full)
+        paper_run = gpu_runs.get("paper", {}).get(result["notebook"])
+        paper_values = None if paper_run is None else recorded_values(paper_run)
         for i, claim in enumerate(CLAIMS[result["notebook"]]):
             first = i == 0
             judgement = judge(claim, values)
@@ -176,10 +221,15 @@ def results_table(records: list[dict]) -> str:
                 else ("passes" if judgement.control.passed else "does not hold")
             )
             seeds = f" ({judgement.seeds} seeds)" if judgement.seeds > 1 else ""
+            paper = (
+                NOT_MEASURED
+                if paper_values is None
+                else f"{judge(claim, paper_values).verdict} ({_minutes(paper_run) if first else paper_run['device']})"
+            )
             lines.append(
                 f"| {result['notebook'] if first else ''} | {claim.statement} | {claim.paper or '-'} | "
                 f"{_format(claim.suite, values)}{seeds} | {claim.control_text} ({control}) | {judgement.verdict} | "
-                f"{where if first else ''} |"
+                f"{where if first else ''} | {gpu_full_text if first else ''} | {paper} |"
             )
     return "\n".join(lines)
 
@@ -206,8 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--readme", type=Path, default=repo_root() / "README.md")
     parser.add_argument("--notebooks", type=Path, default=repo_root() / "notebooks")
+    parser.add_argument("--gpu-runs", type=Path, default=repo_root() / GPU_RUNS)
     args = parser.parse_args(argv)
-    table = results_table(collect(sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))))
+    table = results_table(collect(sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))), load_gpu_runs(args.gpu_runs))
     args.readme.write_text(replace_table(args.readme.read_text(), table))
     print(f"wrote {len(table.splitlines()) - 2} rows into {args.readme}")
 

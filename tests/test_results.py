@@ -11,7 +11,10 @@ from eqlib.results import (
     BEGIN,
     CLAIMS,
     END,
+    GPU_RUNS,
     MIMETYPE,
+    NOT_MEASURED,
+    load_gpu_runs,
     make_record,
     read_record,
     record,
@@ -19,6 +22,7 @@ from eqlib.results import (
     replace_table,
     required_values,
     results_table,
+    store_gpu_run,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,8 +113,8 @@ def test_table_gives_each_claim_its_numbers_control_and_verdict_and_takes_full_r
     table = results_table([full])
     assert "GRU 0.410 ± 0.010 -> APC 0.460 ± 0.010" in table and "(5 seeds)" in table
     assert (
-        "| the same two stages from the untrained encoder APC starts from (does not hold) | holds | CPU, 2 cores, 5.0 min |"
-        in table
+        "| the same two stages from the untrained encoder APC starts from (does not hold) | holds | CPU, 2 cores, 5.0 min "
+        f"| {NOT_MEASURED} | {NOT_MEASURED} |" in table
     )
     # APC no better than scratch for GRU-D: the claim does not hold
     worse = {**full, "values": {**full["values"], "grud_apc": seeds["grud_scratch"]}}
@@ -137,4 +141,34 @@ def test_committed_notebooks_record_full_runs_and_the_readme_table_is_current():
     records = [read_record(json.loads(path.read_text())) for path in NOTEBOOKS]
     assert [r["notebook"] for r in records] == [p.name[:2] for p in NOTEBOOKS]
     readme = (ROOT / "README.md").read_text()
-    assert replace_table(readme, results_table(records)) == readme, "README results table is stale: make results"
+    table = results_table(records, load_gpu_runs(ROOT / GPU_RUNS))
+    assert replace_table(readme, table) == readme, "README results table is stale: make results"
+
+
+def test_gpu_runs_fill_the_gpu_columns_where_stored_and_are_written_atomically(tmp_path):
+    path = tmp_path / "gpu_runs.json"
+    assert load_gpu_runs(path) == {}
+    values = {"exact_nll": [1000.0, 1001.0, 1002.0], "snf_nll": [1001.0, 1002.0, 1003.0],
+              "frozen_nll": [1300.0, 1310.0, 1320.0], "snf_slope": [2.0] * 5, "slogdet_slope": [2.5] * 5,
+              "exact_slope": [2.6, 2.7, 2.6, 2.7, 2.6], "snf_speedup": [3.0, 3.1, 3.2, 3.1, 3.0],
+              "slogdet_speedup": [0.8] * 5, "snf_toy_excess": 0.01, "frozen_toy_excess": 5.0}  # fmt: skip
+    assert set(values) == required_values("07")
+    cpu = {"notebook": "07", "mode": "full", "device": "CPU, 2 cores", "seconds": 600.0, "values": values}
+    gpu = {**cpu, "device": "NVIDIA H100", "seconds": 120.0}
+    store_gpu_run(path, "full", gpu)
+    store_gpu_run(path, "paper", {**gpu, "seconds": 1500.0})
+    assert not list(tmp_path.glob("*.partial"))
+    runs = load_gpu_runs(path)
+    assert set(runs) == {"full", "paper"}
+    rows = results_table([cpu], runs).splitlines()[2:]
+    assert "| CPU, 2 cores, 10.0 min | NVIDIA H100, 2.0 min | " in rows[0]
+    assert rows[0].endswith(f" ({'NVIDIA H100, 25.0 min'}) |")
+    assert all(NOT_MEASURED not in row for row in rows)
+    assert NOT_MEASURED in results_table([cpu], {"full": runs["full"]}).splitlines()[2]
+    with pytest.raises(ValueError, match="scale must be one of"):
+        store_gpu_run(path, "fast", gpu)
+    with pytest.raises(ValueError, match="full-mode record"):
+        store_gpu_run(path, "full", {**gpu, "mode": "fast"})
+    path.write_text(json.dumps({"huge": {}}))
+    with pytest.raises(ValueError, match="keyed by scales"):
+        load_gpu_runs(path)
