@@ -557,17 +557,21 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             key="07.toy_likelihood",
             statement="A self normalizing flow reaches the exact flow's likelihood on 2-D densities",
             paper="",
-            rule="held-out NLL at most 0.1 nats above the exact flow's on every toy density",
-            test=lambda v, a: below(v[f"{a}_toy_excess"], 0.1, "largest NLL - exact NLL (nats)"),
+            rule="held-out NLL at most 0.1 nats above the exact flow's on every toy density, for every one of the "
+            "paired seeds (initial weights and batches)",
+            test=lambda v, a: below(v[f"{a}_toy_excess"], 0.1, "largest NLL - exact NLL over the densities (nats)"),
             subject="snf",
             subject_text="the SNF",
             control="frozen",
             control_text="the same SNF with R frozen at its initial value",
             suite="largest NLL above the exact flow's: SNF {snf_toy_excess:.3f}, R frozen {frozen_toy_excess:.3f} nats",
             quantities=("snf_toy_excess", "frozen_toy_excess"),
-            seeds=ONE_SEED,
+            seeds={"fast": 1, "full": 3},
             expected={"fast": UNTESTED, "full": HOLDS},
             tested_in_fast=False,
+            departures="the suite's own toy flows: 6 linear layers with a learnable monotone elementwise bijection "
+            "between them, initial W = I + 0.5 N(0, 1/D), Adam at 5e-3, 20,000 points for 10 epochs; the authors' toy "
+            "experiments use their own flows and budgets",
         ),
         Claim(
             key="07.mnist_likelihood",
