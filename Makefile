@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab test lint unit notebooks execute paper results student browser clean
+.PHONY: setup lab test lint unit notebooks execute paper results student hosted browser clean
 
 setup: $(STAMP)
 
@@ -59,6 +59,10 @@ results: $(STAMP)
 ## make student: copies of the notebooks in student/, each solution replaced by a stub
 student: $(STAMP)
 	$(BIN)/python -m eqlib.student
+
+## make hosted: write (or refresh) every notebook's install cell for hosted Jupyter (eqlib/hosted.py)
+hosted: $(STAMP)
+	$(BIN)/python -m eqlib.hosted
 
 ## make browser: the widgets driven in headless Chromium (needs `apt-get install chromium`)
 browser: $(STAMP)

@@ -135,25 +135,26 @@ def random_angle_rotations(
     return rotate_by(x, degrees), degrees
 
 
-def equivariance_errors(
+def relative_errors(
     f: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
     act_in: Action,
     act_out: Action,
     elements: Iterable[Any],
-) -> dict[Any, float]:
-    """Relative equivariance error of ``f`` for each group element.
+) -> torch.Tensor:
+    """Relative equivariance errors ``(len(elements),)``, left on the device ``f`` computes on.
 
     ``err(g) = ||f(g.x) - rho(g) f(x)|| / ||rho(g) f(x)||`` with Frobenius norms over the
     whole batch; 0 means exactly equivariant. ``act_in(x, g)`` acts on inputs,
-    ``act_out(y, g)`` on outputs (``identity`` for invariance).
+    ``act_out(y, g)`` on outputs (``identity`` for invariance). ``x`` must sit where ``f``'s
+    weights do (``runtime.device_of(model)``); nothing is copied to the CPU here.
     """
     elements = list(elements)
     if not elements:
-        raise ValueError("equivariance_errors needs at least one group element")
+        raise ValueError("relative_errors needs at least one group element")
     with torch.no_grad():
         fx = f(x)
-        errors = {}
+        errors = []
         for g in elements:
             expected = act_out(fx, g)
             got = f(act_in(x, g))
@@ -162,9 +163,24 @@ def equivariance_errors(
                     f"f(g.x) has shape {tuple(got.shape)} but rho(g) f(x) has {tuple(expected.shape)}; "
                     "is act_out the right action for f's output?"
                 )
-            scale = expected.norm().clamp_min(1e-12)
-            errors[g] = float((got - expected).norm() / scale)
-    return errors
+            errors.append((got - expected).norm() / expected.norm().clamp_min(1e-12))
+    return torch.stack(errors)
+
+
+def equivariance_errors(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    act_in: Action,
+    act_out: Action,
+    elements: Iterable[Any],
+) -> dict[Any, float]:
+    """Relative equivariance error of ``f`` for each group element (``relative_errors``), as floats.
+
+    The one place the errors are copied to the CPU.
+    """
+    elements = list(elements)
+    errors = relative_errors(f, x, act_in, act_out, elements).cpu().tolist()
+    return dict(zip(elements, errors))
 
 
 def equivariance_error(

@@ -79,6 +79,16 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def device_of(module: torch.nn.Module) -> torch.device:
+    """The device of ``module``'s weights: a batch made on the CPU goes there before the call.
+
+    Raises ``ValueError`` for a module without parameters or buffers (it has no device).
+    """
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    raise ValueError(f"{type(module).__name__} has no parameters or buffers, so no device to follow")
+
+
 def data_root() -> Path:
     """Folder with the committed datasets: ``EQLIB_DATA`` if set, else the repo's ``data/``."""
     raw = os.environ.get("EQLIB_DATA")

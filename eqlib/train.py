@@ -4,10 +4,16 @@
 and resumes from it; if the checkpoint already holds all epochs it only loads (load or
 train). ``checkpoint_path`` keys that path by a hash of the run's configuration, so changing
 any knob trains afresh while re-running a notebook reuses its models.
+
+Inside a process group (``torchrun``, see ``eqlib.experiments``) the same ``fit`` is data-parallel:
+every rank walks the same batches, takes its share of each (samples ``rank::world``), and
+DistributedDataParallel averages the gradients, so the ranks stay identical; rank 0 alone writes
+the checkpoint, under the key a single process would use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -20,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from eqlib.runtime import cache_root
@@ -166,6 +174,83 @@ def _to_device(batch: Batch, device: torch.device) -> Batch:
     return batch
 
 
+def _process_group() -> tuple[int, int]:
+    """``(rank, world)`` of the initialised process group, ``(0, 1)`` outside one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _share(batch: Batch, rank: int, world: int) -> Batch:
+    """This rank's samples ``rank::world`` of every tensor in ``batch`` (all of it when ``world`` is 1)."""
+    if world == 1:
+        return batch
+    if isinstance(batch, torch.Tensor):
+        if batch.shape[0] < world:
+            raise ValueError(f"a batch of {batch.shape[0]} samples cannot be shared by {world} processes")
+        return batch[rank::world]
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_share(b, rank, world) for b in batch)
+    if isinstance(batch, Mapping):
+        return {k: _share(v, rank, world) for k, v in batch.items()}
+    return batch
+
+
+def _share_weight(batch: Batch, rank: int, world: int) -> float:
+    """``len(share) * world / len(batch)``: scales a rank's mean loss so that averaging the ranks' gradients
+    gives the whole batch's mean, also for a last batch that does not split evenly."""
+    first = batch
+    while isinstance(first, (tuple, list, Mapping)):
+        first = next(iter(first.values() if isinstance(first, Mapping) else first))
+    size = first.shape[0]
+    return len(range(rank, size, world)) * world / size
+
+
+@contextlib.contextmanager
+def _own_noise(seed: int | None, device: torch.device) -> Iterator[None]:
+    """Inside, random numbers come from ``seed``; outside, the shared stream is left as it was (``None``: no-op)."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
+
+
+def _same_on_every_rank(start_epoch: int, world: int, device: torch.device, checkpoint: object) -> None:
+    """Raise on every rank when the ranks read different checkpoints (they would block each other forever)."""
+    if world == 1:
+        return
+    bounds = torch.tensor([start_epoch, -start_epoch], device=device)
+    dist.all_reduce(bounds, op=dist.ReduceOp.MAX)
+    if int(bounds[0]) != -int(bounds[1]):
+        raise RuntimeError(
+            f"the ranks start at different epochs ({-int(bounds[1])} to {int(bounds[0])}) of {checkpoint}: "
+            "every rank must see the same EQLIB_CACHE"
+        )
+
+
+def _finite_everywhere(value: float, world: int, device: torch.device) -> bool:
+    """Whether the loss is finite on every rank, so that all ranks stop together when one diverges."""
+    finite = math.isfinite(value)
+    if world > 1:
+        flag = torch.tensor([0.0 if finite else 1.0], device=device)
+        dist.all_reduce(flag)
+        finite = flag.item() == 0.0
+    return finite
+
+
+class _LossModule(nn.Module):
+    """``forward(batch, step)`` is ``loss_fn(model, batch[, step])``: the call DistributedDataParallel wraps."""
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn, takes_step: bool) -> None:
+        super().__init__()
+        self.model, self.loss_fn, self.takes_step = model, loss_fn, takes_step
+
+    def forward(self, batch: Batch, step: int) -> Any:
+        return self.loss_fn(self.model, batch, step=step) if self.takes_step else self.loss_fn(self.model, batch)
+
+
 def fit(
     model: nn.Module,
     batches: Callable[[int], Iterable[Batch]] | Iterable[Batch],
@@ -193,6 +278,13 @@ def fit(
             after every epoch and training resumes from it; a checkpoint that already holds
             ``epochs`` epochs is loaded without training.
 
+    In a process group of ``world`` ranks each rank computes the loss on its share of every batch
+    (``_share``, its loss weighted by the share's size so that the averaged gradient is the whole
+    batch's) and DistributedDataParallel averages the gradients. The loss draws its noise from a
+    seed of its own per rank and step, leaving the shared stream (which may order the batches)
+    alike on every rank. The history holds rank 0's losses, BatchNorm statistics are taken from
+    rank 0 after each epoch, and rank 0 writes the checkpoint (with the world size).
+
     Returns:
         one dict per optimisation step: ``epoch``, ``step``, ``loss`` and the metrics.
 
@@ -203,6 +295,7 @@ def fit(
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
+    rank, world = _process_group()
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history: list[dict[str, float]] = []
     start_epoch = 0
@@ -220,6 +313,8 @@ def fit(
         except UnreadableCheckpoint as err:
             print(f"{desc}: {str(err)[:400]}; training from scratch and overwriting it")
             history, start_epoch = [], 0
+    _same_on_every_rank(start_epoch, world, device, checkpoint)
+    progress = progress and rank == 0
     if start_epoch >= epochs:
         model.eval()
         if progress and checkpoint is not None:
@@ -230,23 +325,30 @@ def fit(
     bar = tqdm(total=total, desc=desc, disable=not progress, leave=True)
     step = start_step = len(history)
     takes_step = "step" in inspect.signature(loss_fn).parameters
+    engine = _LossModule(model, loss_fn, takes_step)
+    noise_base = None
+    if world > 1:  # unused parameters (a control without some branch) are allowed, and stay unchanged everywhere
+        engine = DistributedDataParallel(engine, find_unused_parameters=True, broadcast_buffers=False)
+        noise_base = int(torch.randint(2**62, ()))  # one draw of the shared stream, alike on every rank
     started = time.perf_counter()
     try:
         for epoch in range(start_epoch, epochs):
             model.train()
             for batch in batches(epoch) if callable(batches) else batches:
-                batch = _to_device(batch, device)
-                out = loss_fn(model, batch, step=step) if takes_step else loss_fn(model, batch)
+                weight = _share_weight(batch, rank, world) if world > 1 else 1.0
+                batch = _to_device(_share(batch, rank, world), device)
+                with _own_noise(None if noise_base is None else noise_base + step * world + rank, device):
+                    out = engine(batch, step)
                 loss, metrics = out if isinstance(out, tuple) else (out, {})
                 value = float(loss.detach())
-                if not math.isfinite(value):
+                if not _finite_everywhere(value, world, device):
                     raise TrainingDiverged(
                         f"{desc}: loss became {value} at epoch {epoch}, step {step}. Lower the learning rate "
                         f"or check the inputs for NaN/inf"
                         + (f"; the last good checkpoint is {checkpoint}" if checkpoint else "")
                     )
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss * weight if world > 1 else loss).backward()
                 optimizer.step()
                 history.append(
                     {"epoch": epoch, "step": step, "loss": value, **{k: float(v) for k, v in metrics.items()}}
@@ -254,7 +356,10 @@ def fit(
                 step += 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)
-            if checkpoint is not None:
+            if world > 1:  # BatchNorm's running statistics saw each rank's own share: rank 0's everywhere
+                for buffer in model.buffers():
+                    dist.broadcast(buffer, src=0)
+            if checkpoint is not None and rank == 0:
                 save_checkpoint(
                     checkpoint,
                     {
@@ -262,8 +367,11 @@ def fit(
                         "optimizer": optimizer.state_dict(),
                         "epoch": epoch + 1,
                         "history": history,
+                        "world": world,
                     },
                 )
+            if world > 1:
+                dist.barrier()  # no rank runs ahead of the checkpoint of this epoch
     finally:
         bar.close()
     model.eval()

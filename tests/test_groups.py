@@ -138,3 +138,62 @@ def test_rotate_by_rejects_bad_inputs(images):
         groups.rotate_by([[1.0]], 10.0)
     with pytest.raises(ValueError, match="max_degrees"):
         groups.random_angle_rotations(images, max_degrees=0.0)
+
+
+def test_equivariance_probe_follows_the_models_device():
+    """Notebook 01's equivariance table: a CPU probe batch moved to ``runtime.device_of(model)``.
+
+    The models sit on ``meta`` (shapes and devices without numbers), as they sit on the GPU after
+    ``fit``; the errors stay on the model's device until ``equivariance_errors`` copies them.
+    """
+    from eqlib import runtime
+    from eqlib.models import P4CNN, MLPNet, PlainCNN
+
+    probe_batch = torch.rand(8, 1, 28, 28)
+    for model in (P4CNN().to("meta"), PlainCNN().to("meta"), MLPNet().to("meta")):
+        x = probe_batch.to(runtime.device_of(model))
+        act_out = groups.rotate_field if isinstance(model, P4CNN) else groups.rotate
+        errors = groups.relative_errors(model.features, x, groups.rotate, act_out, groups.C4)
+        assert errors.device.type == "meta" and errors.shape == (4,)
+        shifts = groups.relative_errors(
+            model.features, x, groups.shift, lambda y, o: groups.shift(y, (o[0] // 4, o[1] // 4)), [(4, 0), (0, 8)]
+        )
+        assert shifts.device.type == "meta" and shifts.shape == (2,)
+    with pytest.raises(ValueError, match="no parameters"):
+        runtime.device_of(torch.nn.ReLU())
+
+
+def test_equivariance_errors_are_the_relative_errors_as_floats(images):
+    f = torch.nn.Conv2d(2, 3, 3, padding=1)
+    tensor = groups.relative_errors(f, images, groups.rotate, groups.rotate, groups.C4)
+    floats = groups.equivariance_errors(f, images, groups.rotate, groups.rotate, groups.C4)
+    assert list(floats) == list(groups.C4) and all(isinstance(v, float) for v in floats.values())
+    assert torch.equal(torch.tensor(list(floats.values())), tensor)
+
+
+def test_notebook_01s_equivariance_table_moves_its_probe_batch_to_each_models_device():
+    """The notebook's own ``equivariance_table``, run on models on ``meta`` with a CPU probe batch.
+
+    ``groups`` is handed in with ``equivariance_error`` returning the worst error as a tensor (a
+    ``meta`` tensor has no number), so the table holds the errors' devices: a call site that fed
+    the CPU batch to a ``meta`` model would raise instead.
+    """
+    import json
+    import types
+    from pathlib import Path
+
+    import pandas as pd
+
+    from eqlib import runtime
+    from eqlib.models import P4CNN, MLPNet, PlainCNN
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "01_invariance_vs_equivariance.ipynb"
+    cells = json.loads(path.read_text())["cells"]
+    text = next("".join(c["source"]) for c in cells if "def equivariance_table" in "".join(c["source"]))
+    as_tensor = types.SimpleNamespace(**vars(groups))
+    as_tensor.equivariance_error = lambda *args: groups.relative_errors(*args).max()
+    namespace = {"groups": as_tensor, "runtime": runtime, "torch": torch, "pd": pd, "P4CNN": P4CNN}
+    exec(compile(text.split("torch.manual_seed(SEED)")[0], path.name, "exec"), namespace)  # noqa: S102
+    models = {"MLP": MLPNet().to("meta"), "plain CNN": PlainCNN().to("meta"), "P4CNN": P4CNN().to("meta")}
+    table = namespace["equivariance_table"](models, torch.rand(4, 1, 28, 28))
+    assert table.shape == (3, 3) and all(error.device.type == "meta" for error in table.to_numpy().ravel())

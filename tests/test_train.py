@@ -280,3 +280,64 @@ def test_checkpoint_key_changes_with_a_data_knob_the_parameters_do_not_name(tmp_
     assert key != checkpoint_key("model", {**params, "lr": 1e-2}, data, root=tmp_path)
     assert key != checkpoint_key("model", params, data.double(), root=tmp_path)
     assert key.parent == tmp_path and key.name.startswith("model-")
+
+
+def test_a_ranks_share_of_a_batch_and_its_weight():
+    batch = (torch.arange(7.0), {"y": torch.arange(7)})
+    first, second = train._share(batch, 0, 2), train._share(batch, 1, 2)
+    assert first[0].tolist() == [0.0, 2.0, 4.0, 6.0] and second[1]["y"].tolist() == [1, 3, 5]
+    assert train._share(batch, 0, 1) is batch
+    # 4 and 3 of 7 samples: weights 8/7 and 6/7 make the ranks' mean of means the batch mean
+    assert train._share_weight(batch, 0, 2) == pytest.approx(8 / 7) and train._share_weight(batch, 1, 2) == 6 / 7
+    with pytest.raises(ValueError, match="cannot be shared by 8 processes"):
+        train._share(torch.zeros(3), 0, 8)
+
+
+_TWO_RANK_SCRIPT = """
+import json, sys
+import torch, torch.distributed as dist
+from eqlib.train import fit
+
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+torch.manual_seed(0)
+x, y = torch.randn(10, 3), torch.randn(10, 1)
+model = torch.nn.Linear(3, 1)
+history = fit(model, [(x[:7], y[:7]), (x[7:], y[7:])], lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), epochs=1,
+              optimizer=torch.optim.SGD(model.parameters(), lr=0.1), progress=False)
+torch.save(model.state_dict(), f"{sys.argv[1]}/rank{rank}.pt")
+json.dump([h["loss"] for h in history], open(f"{sys.argv[1]}/rank{rank}.json", "w"))
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="needs torch's gloo backend")
+def test_two_ranks_take_the_same_step_as_one_process_on_uneven_batches(tmp_path):
+    """Batches of 7 and 3 split 4/3 and 2/1: each rank sees its share, the averaged step is the whole batch's."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "two_ranks.py").write_text(_TWO_RANK_SCRIPT)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(tmp_path / "two_ranks.py"), str(tmp_path)]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    torch.manual_seed(0)
+    x, y = torch.randn(10, 3), torch.randn(10, 1)
+    model = nn.Linear(3, 1)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    fit(model, [(x[:7], y[:7]), (x[7:], y[7:])], lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), epochs=1,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), progress=False)  # fmt: skip
+    for rank in (0, 1):
+        weights = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(weights[name], value, atol=1e-6, rtol=1e-5)
+    start = nn.Linear(3, 1)
+    start.load_state_dict(initial)
+    with torch.no_grad():
+        share_loss = ((start(x[:7][0::2]) - y[:7][0::2]) ** 2).mean().item()
+        whole_loss = ((start(x[:7]) - y[:7]) ** 2).mean().item()
+    first_rank_losses = json.loads((tmp_path / "rank0.json").read_text())
+    assert first_rank_losses[0] == pytest.approx(share_loss, rel=1e-5) and abs(share_loss - whole_loss) > 1e-3
