@@ -69,15 +69,22 @@ def test_one_process_writes_the_checkpoint_the_notebook_loads_without_training(t
     assert all(torch.equal(v, state["model"][k]) for k, v in model.state_dict().items())
 
 
-@pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="needs torch's gloo backend")
-def test_two_gloo_processes_end_with_identical_weights(tmp_path):
+def two_gloo_ranks(script: str, args: list[str], tmp_path: Path) -> dict[str, torch.Tensor]:
+    """Run ``eqlib.experiments.<script>`` as two gloo processes (cache in ``tmp_path/cache``); check that
+    both ranks end with identical weights and return rank 0's."""
     env = {**os.environ, "EQLIB_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "eqlib.experiments.duet", *TINY, "--dump-ranks", str(tmp_path / "ranks")]  # fmt: skip
+               "-m", f"eqlib.experiments.{script}", *args, "--dump-ranks", str(tmp_path / "ranks")]  # fmt: skip
     run = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     first, second = (load_checkpoint(tmp_path / "ranks" / f"rank{r}.pt")["model"] for r in (0, 1))
     assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    return first
+
+
+@pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="needs torch's gloo backend")
+def test_two_gloo_processes_end_with_identical_weights(tmp_path):
+    first = two_gloo_ranks("duet", TINY, tmp_path)
     torch.manual_seed(3)  # the script's initial weights for seed 3
     untrained = SelfSupervised("duet").state_dict()
     assert any(not torch.equal(first[k], untrained[k]) for k in first if first[k].is_floating_point())
@@ -215,13 +222,7 @@ def test_the_tvae_script_writes_the_checkpoint_notebook_04_loads_without_trainin
 def test_two_gloo_processes_train_notebook_04s_tvae_to_identical_weights(tmp_path):
     from eqlib.experiments.tvae import rotation_frames, tvae_checkpoint
 
-    env = {**os.environ, "EQLIB_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "eqlib.experiments.tvae", *TVAE_TINY, "--dump-ranks", str(tmp_path / "ranks")]  # fmt: skip
-    run = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    first, second = (load_checkpoint(tmp_path / "ranks" / f"rank{r}.pt")["model"] for r in (0, 1))
-    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    first = two_gloo_ranks("tvae", TVAE_TINY, tmp_path)
     frames = rotation_frames(32, 8, 14, data_seed=0)
     path = tvae_checkpoint("tvae", frames, **tiny_tvae_knobs())
     written = load_checkpoint(tmp_path / "cache" / path.name)
@@ -261,13 +262,7 @@ def test_two_gloo_processes_train_notebook_05s_map_to_the_checkpoint_it_loads(tm
     from eqlib.data import category_images
     from eqlib.experiments.topomap import topomap_checkpoint, train_topomap
 
-    env = {**os.environ, "EQLIB_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "eqlib.experiments.topomap", *TOPOMAP_TINY, "--dump-ranks", str(tmp_path / "ranks")]  # fmt: skip
-    run = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    first, second = (load_checkpoint(tmp_path / "ranks" / f"rank{r}.pt")["model"] for r in (0, 1))
-    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    first = two_gloo_ranks("topomap", TOPOMAP_TINY, tmp_path)
     images = category_images(8, seed=0, noise=0.0)[0]
     monkeypatch.setenv("EQLIB_CACHE", str(tmp_path / "cache"))
     assert topomap_checkpoint(images, **tiny_topomap_knobs()).is_file()

@@ -8,8 +8,9 @@ knobs, so a model trained on a cluster opens in the notebook without training. R
 
 from __future__ import annotations
 
+import argparse
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
@@ -58,3 +59,16 @@ def run_on_every_rank(
     finally:
         if world > 1 and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser, scales: Mapping[str, Mapping[str, int]]) -> None:
+    """``--scale``, one ``--<knob>`` override per size of the scales, and ``--dump-ranks``."""
+    parser.add_argument("--scale", choices=tuple(scales), default="full")
+    for knob in scales["full"]:
+        parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=f"{knob} (overrides the scale)")
+    parser.add_argument("--dump-ranks", type=Path, help="also save each rank's final weights in this folder")
+
+
+def chosen_sizes(args: argparse.Namespace, scales: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """The sizes of ``args.scale``, each replaced by its command-line override where one was given."""
+    return {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in scales[args.scale].items()}

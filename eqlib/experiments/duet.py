@@ -26,7 +26,7 @@ import torch
 
 from eqlib import runtime
 from eqlib.data import mnist_tensors
-from eqlib.experiments import run_on_every_rank
+from eqlib.experiments import chosen_sizes, run_on_every_rank
 from eqlib.models.duet import DEFAULT_WEIGHTS, METHODS, TRANSFORMS, SelfSupervised
 from eqlib.train import TensorBatches, checkpoint_key, fit
 
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--groups", nargs="+", choices=TRANSFORMS, default=["rotation"])
     parser.add_argument("--dump-ranks", type=Path, help="also save each rank's final weights in this folder")
     args = parser.parse_args(argv)
-    sizes = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in SCALES[args.scale].items()}
+    sizes = chosen_sizes(args, SCALES)
     config = notebook_config(args.method, seed=args.seed, weight=args.weight, groups=args.groups, **sizes)
     runtime.seed_everything(args.seed)
     return train(config, dump_dir=args.dump_ranks)

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from eqlib.data import category_images, mnist_tensors
-from eqlib.experiments import run_on_every_rank
+from eqlib.experiments import add_scale_arguments, chosen_sizes, run_on_every_rank
 from eqlib.models import TopographicMapVAE
 from eqlib.train import TensorBatches, checkpoint_key, fit
 
@@ -113,14 +113,11 @@ def main(argv: Sequence[str] | None = None) -> Path:
                         help="mnist: section 8's maps (tvae or vae, half the epochs, seed SEED)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="model seed (notebook 05's seeds are SEED, SEED + 1, ...)")
     parser.add_argument("--data-seed", type=int, default=0, help="notebook 05's SEED, which draws its categories")
-    parser.add_argument("--scale", choices=tuple(SCALES), default="full")
-    for knob in SCALES["full"]:
-        parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=f"{knob} (overrides the scale)")
-    parser.add_argument("--dump-ranks", type=Path, help="also save each rank's final weights in this folder")
+    add_scale_arguments(parser, SCALES)
     args = parser.parse_args(argv)
     if args.data == "mnist" and args.arm == "one-unit":
         parser.error("section 8 trains the TVAE and the VAE on MNIST, not the one-unit control")
-    sizes = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in SCALES[args.scale].items()}
+    sizes = chosen_sizes(args, SCALES)
     images = training_images(args.data, sizes, args.data_seed)
     knobs = script_knobs(args.arm, args.data, sizes, args.seed)
 

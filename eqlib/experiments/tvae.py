@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from eqlib.data import mnist_tensors, transformed_sequences
 from eqlib.data.sequences import TransformedSequences
-from eqlib.experiments import run_on_every_rank
+from eqlib.experiments import add_scale_arguments, chosen_sizes, run_on_every_rank
 from eqlib.models import TopographicVAE
 from eqlib.models.tvae import KINDS
 from eqlib.train import TensorBatches, checkpoint_key, fit
@@ -129,12 +129,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--kind", choices=KINDS, required=True)
     parser.add_argument("--seed", type=int, default=0, help="model seed (notebook 04's seeds are SEED, SEED + 1, ...)")
     parser.add_argument("--data-seed", type=int, default=0, help="notebook 04's SEED, which draws its sequences")
-    parser.add_argument("--scale", choices=tuple(SCALES), default="full")
-    for knob in SCALES["full"]:
-        parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=f"{knob} (overrides the scale)")
-    parser.add_argument("--dump-ranks", type=Path, help="also save each rank's final weights in this folder")
+    add_scale_arguments(parser, SCALES)
     args = parser.parse_args(argv)
-    sizes = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in SCALES[args.scale].items()}
+    sizes = chosen_sizes(args, SCALES)
     frames = rotation_frames(sizes["sequences"], FIXED["frames"], sizes["image_size"], args.data_seed)
     knobs = script_knobs(sizes, args.seed, args.data_seed)
 
