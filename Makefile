@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab test lint unit notebooks execute paper results student hosted browser clean
+.PHONY: setup lab test lint unit notebooks execute paper results student hosted browser clean fast-values
 
 setup: $(STAMP)
 
@@ -51,6 +51,13 @@ execute: $(STAMP)
 ## make paper NB=04: notebook 04 at the paper's scale (eqlib/scales.py; meant for a GPU), into runs/paper/
 paper: $(STAMP)
 	$(BIN)/python -m eqlib.scales $(NB) --scale paper --run
+
+## make fast-values [ONLY=04]: re-record the committed values of the fast runs (tests/fast_values/), on purpose;
+# the first pass writes the files (pytest-regressions reports each rewrite as a failure), the second checks them
+FAST_VALUES_K := fast_mode_with_another_seed$(if $(ONLY), and $(ONLY))
+fast-values: $(STAMP)
+	-$(BIN)/python -m pytest tests/test_notebooks.py -k "$(FAST_VALUES_K)" --force-regen -q
+	$(BIN)/python -m pytest tests/test_notebooks.py -k "$(FAST_VALUES_K)" -q
 
 ## make results: the README's results table, from the records of the committed full runs
 results: $(STAMP)

@@ -3,10 +3,11 @@
 Each notebook ends with ``record(...)``: the measured values go into the notebook's outputs as
 JSON (mimetype ``application/vnd.eqlib.results+json``) next to a small table the reader sees.
 ``python -m eqlib.results`` (``make results``) reads those records from the committed,
-full-mode notebooks and writes one table into README.md between two markers: for every claim,
-the paper's number where it gives one, this suite's numbers from the run, the control, the
-verdict, the device and the notebook's run time. The claims themselves (rule, control, seeds,
-expected verdicts) live once in ``eqlib.claims_registry``; the verdict in the table is
+full-mode notebooks and writes two tables into README.md between two markers: the papers' claims
+(the paper's number where it gives one, this suite's numbers from the run, the control and its
+health, the verdict and its reason, the device and the notebook's run time), and apart from them
+the checks that are true by construction. The claims themselves (rule, control, seeds, expected
+verdicts) live once in ``eqlib.claims`` (one module per notebook); the verdict in the table is
 ``eqlib.claims.judge`` on the recorded values, the same call a notebook's check cell makes.
 """
 
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from eqlib.claims import judge, measures
-from eqlib.claims_registry import CLAIMS
+from eqlib.claims import CLAIMS, CONSTRUCTION, HOLDS, judge, measures
+from eqlib.claims.registry import fast_unmeasured
 
 MIMETYPE = "application/vnd.eqlib.results+json"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -60,8 +61,10 @@ def make_record(
     """The record of one run: ``{"notebook", "mode", "seed", "device", "seconds", "torch", "values"}``.
 
     ``values`` must hold exactly ``required_values(notebook)``, each a number or a list of per-seed
-    numbers. NaN means "not measured in this run" and is written as ``null``; an infinite value means
-    the run went wrong, so it raises instead of being written down.
+    numbers. NaN means "not measured in this run" and is written as ``null``: a full run measures every
+    value, and a fast run every value but those its claims module lists as unmeasured in fast mode
+    (``FAST_UNMEASURED``), so any other NaN raises; an infinite value means the run went wrong, so it
+    raises too.
     """
     needed = required_values(notebook)
     missing, unknown = needed - set(values), set(values) - needed
@@ -70,6 +73,13 @@ def make_record(
             f"notebook {notebook} records {sorted(needed)}; missing {sorted(missing)}, unknown {sorted(unknown)}"
         )
     clean = {name: _clean(notebook, name, value) for name, value in values.items()}
+    allowed = fast_unmeasured(notebook) if fast else {}
+    unmeasured = sorted(name for name, value in clean.items() if _has_null(value) and name not in allowed)
+    if unmeasured:
+        raise ValueError(
+            f"notebook {notebook}: a {'fast' if fast else 'full'} run must measure {unmeasured}, got NaN (a fast run "
+            f"may leave only {sorted(allowed)} unmeasured)"
+        )
     if not seconds > 0:
         raise ValueError(f"seconds must be the positive run time of the notebook, got {seconds}")
     return {
@@ -92,6 +102,10 @@ def _clean(notebook: str, name: str, value: float | Sequence[float]) -> float | 
     if math.isinf(number):
         raise ValueError(f"value {name!r} of notebook {notebook} must be finite (or NaN: not measured), got {number}")
     return None if math.isnan(number) else number
+
+
+def _has_null(value: float | None | list) -> bool:
+    return any(v is None for v in value) if isinstance(value, list) else value is None
 
 
 def recorded_values(result: Mapping) -> dict[str, float | list[float]]:
@@ -185,20 +199,39 @@ def _minutes(result: dict) -> str:
     return f"{result['device']}, {result['seconds'] / 60:.1f} min"
 
 
-def results_table(records: list[dict], gpu_runs: Mapping[str, Mapping[str, dict]] | None = None) -> str:
-    """Markdown table: notebook, claim, paper, this suite's full run, control, verdict, device and run time,
-    then the GPU columns: the full run's time on a GPU and the verdict at the paper's scale (``gpu_runs``,
-    as ``load_gpu_runs`` reads it; ``not yet measured`` where none was stored).
+def _control_cell(judgement) -> str:
+    claim = judgement.claim
+    if judgement.control is None:
+        return f"{claim.control_text} (not measured)"
+    outcome = {"past": "passes", "short": "does not hold", "straddles": "undecided"}[judgement.control.outcome]
+    health = ""
+    if judgement.health is not None:
+        health = {"past": "; healthy", "short": "; did not train", "straddles": "; health undecided"}[
+            judgement.health.outcome
+        ]
+    return f"{claim.control_text} ({outcome}{health})"
 
-    The verdicts and the control's outcome are ``judge`` on the recorded values.
+
+def results_table(records: list[dict], gpu_runs: Mapping[str, Mapping[str, dict]] | None = None) -> str:
+    """Markdown: the papers' claims, then the construction checks in a table of their own.
+
+    Claims: notebook, claim, paper, this suite's full run, control (its verdict and health), verdict, reason,
+    device and run time, then the GPU columns: the full run's time on a GPU and the verdict at the paper's scale
+    (``gpu_runs``, as ``load_gpu_runs`` reads it; ``not yet measured`` where none was stored). Construction
+    checks: notebook, check, this suite's run, the reference, verdict. Every verdict is ``judge`` on the
+    recorded values.
     """
     gpu_runs = gpu_runs or {}
-    lines = [
+    claims = [
         (
-            "| # | claim | paper | this suite (full run) | control (its verdict) | verdict | device, run time "
-            "| GPU: full run | GPU: paper scale, verdict |"
+            "| # | claim | paper | this suite (full run) | control (its verdict; health) | verdict | reason | "
+            "device, run time | GPU: full run | GPU: paper scale, verdict |"
         ),
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    built = [
+        "| # | checked by construction (not a paper's claim) | this suite (full run) | reference (its verdict) | verdict |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for result in sorted(records, key=lambda r: r["notebook"]):
         if result["mode"] != "full":
@@ -212,26 +245,31 @@ def results_table(records: list[dict], gpu_runs: Mapping[str, Mapping[str, dict]
         gpu_full_text = NOT_MEASURED if gpu_full is None else _minutes(gpu_full)
         paper_run = gpu_runs.get("paper", {}).get(result["notebook"])
         paper_values = None if paper_run is None else recorded_values(paper_run)
-        for i, claim in enumerate(CLAIMS[result["notebook"]]):
-            first = i == 0
+        first = True
+        for claim in CLAIMS[result["notebook"]]:
             judgement = judge(claim, values)
-            control = (
-                "not measured"
-                if judgement.control is None
-                else ("passes" if judgement.control.passed else "does not hold")
-            )
             seeds = f" ({judgement.seeds} seeds)" if judgement.seeds > 1 else ""
+            measured = f"{_format(claim.suite, values)}{seeds}"
+            if claim.kind == CONSTRUCTION:
+                built.append(
+                    f"| {result['notebook']} | {claim.statement} | {measured} | {_control_cell(judgement)} | "
+                    f"{judgement.verdict} |"
+                )
+                continue
             paper = (
                 NOT_MEASURED
                 if paper_values is None
                 else f"{judge(claim, paper_values).verdict} ({_minutes(paper_run) if first else paper_run['device']})"
             )
-            lines.append(
-                f"| {result['notebook'] if first else ''} | {claim.statement} | {claim.paper or '-'} | "
-                f"{_format(claim.suite, values)}{seeds} | {claim.control_text} ({control}) | {judgement.verdict} | "
-                f"{where if first else ''} | {gpu_full_text if first else ''} | {paper} |"
+            reading = claim.why if judgement.verdict == claim.expected["full"] != HOLDS else ""
+            reason = "; ".join(part for part in (judgement.reason, reading) if part)
+            claims.append(
+                f"| {result['notebook'] if first else ''} | {claim.statement} | {claim.paper or '-'} | {measured} | "
+                f"{_control_cell(judgement)} | {judgement.verdict} | {reason or '-'} | {where if first else ''} | "
+                f"{gpu_full_text if first else ''} | {paper} |"
             )
-    return "\n".join(lines)
+            first = False
+    return "\n".join([*claims, "", *built])
 
 
 def replace_table(readme: str, table: str) -> str:

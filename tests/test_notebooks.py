@@ -12,14 +12,16 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from eqlib.claims import UNTESTED, judge
-from eqlib.claims_registry import CLAIMS
+from eqlib.claims import CLAIMS, HOLDS, UNTESTED, judge
+from eqlib.claims.registry import fast_tolerances
 from eqlib.results import read_record, recorded_values
 
 ROOT = Path(__file__).resolve().parent.parent
+FAST_VALUES = ROOT / "tests" / "fast_values"  # the committed values of every fast run (make fast-values records them)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BUILD = ROOT / "build" / "papermill"
 IDS = [p.stem for p in NOTEBOOKS]
@@ -151,7 +153,9 @@ def test_committed_verdicts_are_the_registrys_expected_ones_and_the_tables(path)
         if claim.expected["full"] != UNTESTED:
             assert judgement.control is not None and not judgement.control.passed, f"{claim.key}: the control passes"
         else:
-            assert claim.why, f"{claim.key}: a claim recorded as not tested says why"
+            assert claim.why or claim.control_flaw, f"{claim.key}: a claim recorded as not tested says why"
+        if judgement.verdict == HOLDS and judgement.health is not None:
+            assert judgement.health.passed, f"{claim.key}: holds beside a control that did not train"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -177,9 +181,19 @@ def test_no_checkpoint_key_is_built_by_hand(path):
         )
 
 
+def fast_regression_values(result: dict) -> tuple[dict[str, list[float]], dict[str, dict[str, float]]]:
+    """A fast record's compared values, one column per quantity (per-seed lists as rows), and their tolerances."""
+    tolerances = fast_tolerances(result["notebook"])
+    values = recorded_values(result)
+    columns = {name: list(map(float, np.atleast_1d(values[name]))) for name in tolerances if tolerances[name]}
+    return columns, {name: tolerance for name, tolerance in tolerances.items() if tolerance}
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_runs_in_fast_mode_with_another_seed(path):
+def test_notebook_runs_in_fast_mode_with_another_seed_and_reproduces_its_values(path, num_regression):
+    """The fast run passes its checks with seed 1, and every value its claims read matches the committed fast
+    values within its tolerance (``make fast-values`` re-records them, deliberately)."""
     import papermill
 
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -192,6 +206,10 @@ def test_notebook_runs_in_fast_mode_with_another_seed(path):
         execution_timeout=300,
         progress_bar=False,
     )
+    result = read_record(load(BUILD / path.name))
+    assert result["mode"] == "fast" and result["seed"] == 1
+    columns, tolerances = fast_regression_values(result)
+    num_regression.check(columns, fullpath=FAST_VALUES / f"{path.name[:2]}.csv", tolerances=tolerances)
 
 
 @pytest.mark.gpu

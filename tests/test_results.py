@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from eqlib.claims import judge
+from eqlib.claims.registry import fast_unmeasured
 from eqlib.results import (
     BEGIN,
     CLAIMS,
@@ -48,10 +49,10 @@ def test_a_record_holds_the_values_and_missing_unknown_or_nonfinite_ones_are_ref
     result = make_record("08", values_for("08"), seconds=12.0, device="cpu", fast=True, seed=3)
     assert result["notebook"] == "08" and result["mode"] == "fast" and result["seed"] == 3
     assert result["values"] == values_for("08") and result["device"].startswith("CPU")
-    with pytest.raises(ValueError, match="missing \\['grud_apc'\\]"):
+    with pytest.raises(ValueError, match="missing \\['apc_grud'\\]"):
         record(
             "08",
-            {k: v for k, v in values_for("08").items() if k != "grud_apc"},
+            {k: v for k, v in values_for("08").items() if k != "apc_grud"},
             seconds=1,
             device="cpu",
             fast=False,
@@ -60,13 +61,15 @@ def test_a_record_holds_the_values_and_missing_unknown_or_nonfinite_ones_are_ref
     with pytest.raises(ValueError, match="unknown \\['extra'\\]"):
         record("08", {**values_for("08"), "extra": 1.0}, seconds=1, device="cpu", fast=False, seed=0)
     with pytest.raises(ValueError, match="must be finite"):
-        record("08", {**values_for("08"), "gru_apc": math.inf}, seconds=1, device="cpu", fast=False, seed=0)
-    # NaN is "not measured": written as null, read back as NaN; lists are per-seed values
-    unmeasured = make_record(
-        "08", {**values_for("08"), "gru_apc": [0.4, math.nan]}, seconds=1, device="cpu", fast=False, seed=0
-    )
-    assert unmeasured["values"]["gru_apc"] == [0.4, None]
-    assert math.isnan(recorded_values(unmeasured)["gru_apc"][1])
+        record("08", {**values_for("08"), "apc_gru": math.inf}, seconds=1, device="cpu", fast=False, seed=0)
+    # NaN is "not measured": a full run measures everything, and a fast run all but what its module exempts
+    with pytest.raises(ValueError, match="must measure \\['apc_gru'\\]"):
+        make_record("08", {**values_for("08"), "apc_gru": [0.4, math.nan]}, seconds=1, device="cpu", fast=False, seed=0)
+    with pytest.raises(ValueError, match="a fast run must measure"):
+        make_record("08", {**values_for("08"), "apc_gru": math.nan}, seconds=1, device="cpu", fast=True, seed=0)
+    exempt = min(fast_unmeasured("04"))
+    unmeasured = make_record("04", {**values_for("04"), exempt: math.nan}, seconds=1, device="cpu", fast=True, seed=0)
+    assert unmeasured["values"][exempt] is None and math.isnan(recorded_values(unmeasured)[exempt])
     with pytest.raises(ValueError, match="notebook must be one of"):
         record("99", {}, seconds=1, device="cpu", fast=False, seed=0)
     with pytest.raises(ValueError, match="positive run time"):
@@ -97,37 +100,55 @@ def test_read_record_finds_exactly_one_record():
         read_record(_notebook_with(result, result))
 
 
-def test_table_gives_each_claim_its_numbers_control_and_verdict_and_takes_full_runs_only():
-    seeds = {"gru_scratch": [0.40, 0.42, 0.41, 0.40, 0.42], "grud_scratch": [0.44, 0.45, 0.43, 0.44, 0.45]}
-    gains = {"gru_apc": [0.45, 0.46, 0.47, 0.45, 0.47], "grud_apc": [0.48, 0.50, 0.47, 0.49, 0.48]}
-    schedule = {"gru_schedule": [0.40, 0.43, 0.41, 0.41, 0.42], "grud_schedule": [0.43, 0.46, 0.44, 0.45, 0.44]}
-    corners = {f"{kind}_{arm}_{where}": [0.0, 0.1, 0.05] for kind in ("gru", "grud") for arm in ("apc", "schedule")
+def test_table_gives_each_claim_its_numbers_control_health_verdict_and_reason_and_takes_full_runs_only():
+    seeds = {"scratch_gru": [0.40, 0.42, 0.41, 0.40, 0.42], "scratch_grud": [0.44, 0.45, 0.43, 0.44, 0.45]}
+    gains = {"apc_gru": [0.45, 0.46, 0.47, 0.45, 0.47], "apc_grud": [0.48, 0.50, 0.47, 0.49, 0.48]}
+    schedule = {"schedule_gru": [0.40, 0.43, 0.41, 0.41, 0.42], "schedule_grud": [0.43, 0.46, 0.44, 0.45, 0.44]}
+    corners = {f"{arm}_{kind}_gain_{where}": [0.0, 0.1, 0.05] for kind in ("gru", "grud") for arm in ("apc", "schedule")
                for where in ("easy", "hard")}  # fmt: skip
+    lifts = {f"schedule_{kind}_lift_{where}": [0.3, 0.3, 0.3] for kind in ("gru", "grud") for where in ("easy", "hard")}
     full = {
         "notebook": "08",
         "mode": "full",
         "device": "CPU, 2 cores",
         "seconds": 300.0,
-        "values": {**seeds, **gains, **schedule, **corners},
+        "values": {**seeds, **gains, **schedule, **corners, **lifts, "chance_auprc": 0.14},
     }
     table = results_table([full])
     assert "GRU 0.410 ± 0.010 -> APC 0.460 ± 0.010" in table and "(5 seeds)" in table
     assert (
-        "| the same two stages from the untrained encoder APC starts from (does not hold) | holds | CPU, 2 cores, 5.0 min "
+        "| the same two stages from the untrained encoder APC starts from (does not hold; healthy) | holds | "
+        "past the margin against a healthy control that fails the rule | CPU, 2 cores, 5.0 min "
         f"| {NOT_MEASURED} | {NOT_MEASURED} |" in table
     )
     # APC no better than scratch for GRU-D: the claim does not hold
-    worse = {**full, "values": {**full["values"], "grud_apc": seeds["grud_scratch"]}}
+    worse = {**full, "values": {**full["values"], "apc_grud": seeds["scratch_grud"]}}
     assert "| does not hold at this budget |" in results_table([worse])
     # the control does as well as APC: the rule cannot tell them apart
-    easy = {**full, "values": {**full["values"], "gru_schedule": gains["gru_apc"], "grud_schedule": gains["grud_apc"]}}
-    assert "(passes) | not tested |" in results_table([easy])
+    easy = {**full, "values": {**full["values"], "schedule_gru": gains["apc_gru"], "schedule_grud": gains["apc_grud"]}}
+    assert "(passes; healthy) | not tested |" in results_table([easy])
+    # a control no better than a random score did not train: not tested, whatever APC does
+    dead = {**full, "values": {**full["values"], "schedule_gru": [0.15] * 5}}
+    assert "did not train) | not tested | the control did not train" in results_table([dead])
     # fewer seeds than the claim needs: not tested
-    short = {**full, "values": {k: v[:3] for k, v in full["values"].items()}}
+    short = {**full, "values": {k: v[:3] if isinstance(v, list) else v for k, v in full["values"].items()}}
     assert "| not tested |" in results_table([short]).splitlines()[2]
-    assert len(table.splitlines()) == 2 + len(CLAIMS["08"])
+    assert len(table.splitlines()) == 2 + len(CLAIMS["08"]) + 1 + 2  # the claims, a blank line, an empty table
     with pytest.raises(ValueError, match="fast mode"):
         results_table([{**full, "mode": "fast"}])
+
+
+def test_construction_checks_have_a_table_of_their_own():
+    values = {"p4_upright": 0.95, "p4_rotated": 0.95, "cnn_upright": 0.98, "cnn_rotated": 0.45}
+    values |= {f"{arm}_acc{a}": acc for arm, accs in (("p4", (0.94, 0.55, 0.94)), ("cnn", (0.97, 0.48, 0.2)))
+               for a, acc in zip((0, 45, 90), accs)}  # fmt: skip
+    values |= {"field_probe": 0.97, "invariant_probe": 0.26}
+    values |= {f"{d}_{net}_error": [e] * 3 for d, net, e in [("rot", "cnn", 11.0), ("rot", "p4", 6.5),
+               ("upright", "cnn", 2.0), ("upright", "p4", 4.5)]}  # fmt: skip
+    table = results_table([{"notebook": "01", "mode": "full", "device": "CPU", "seconds": 60.0, "values": values}])
+    claims, built = table.split("\n\n")
+    assert "checked by construction" not in claims and "| holds |" not in built
+    assert built.count("| checked by construction |") == 3
 
 
 def test_replace_table_keeps_the_rest_of_the_readme_and_needs_both_markers():
@@ -151,7 +172,8 @@ def test_gpu_runs_fill_the_gpu_columns_where_stored_and_are_written_atomically(t
     values = {"exact_nll": [1000.0, 1001.0, 1002.0], "snf_nll": [1001.0, 1002.0, 1003.0],
               "frozen_nll": [1300.0, 1310.0, 1320.0], "snf_slope": [2.0] * 5, "slogdet_slope": [2.5] * 5,
               "exact_slope": [2.6, 2.7, 2.6, 2.7, 2.6], "snf_speedup": [3.0, 3.1, 3.2, 3.1, 3.0],
-              "slogdet_speedup": [0.8] * 5, "snf_toy_excess": 0.01, "frozen_toy_excess": 5.0}  # fmt: skip
+              "slogdet_speedup": [0.8] * 5, "snf_toy_excess": 0.01, "frozen_toy_excess": 5.0,
+              "frozen_gaussian_lead": 1.0, "frozen_rise": [1.0, 2.0, 1.0]}  # fmt: skip
     assert set(values) == required_values("07")
     cpu = {"notebook": "07", "mode": "full", "device": "CPU, 2 cores", "seconds": 600.0, "values": values}
     gpu = {**cpu, "device": "NVIDIA H100", "seconds": 120.0}
