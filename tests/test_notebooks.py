@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from pathlib import Path
 
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAST_VALUES = ROOT / "tests" / "fast_values"  # the committed values of every fast run (make fast-values records them)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BUILD = ROOT / "build" / "papermill"
+CELL_TIMEOUT = int(os.environ.get("EQLIB_CELL_TIMEOUT", "300"))  # seconds per cell of a papermill run
 IDS = [p.stem for p in NOTEBOOKS]
 ABSOLUTE_PATH = re.compile(r"""["'](/(home|root|work|tmp|Users|usr|mnt)/|[A-Za-z]:\\\\)""")
 
@@ -203,7 +205,7 @@ def test_notebook_runs_in_fast_mode_with_another_seed_and_reproduces_its_values(
         parameters={"FAST": True, "SEED": 1},
         kernel_name="python3",
         cwd=str(path.parent),
-        execution_timeout=300,
+        execution_timeout=CELL_TIMEOUT,
         progress_bar=False,
     )
     result = read_record(load(BUILD / path.name))
