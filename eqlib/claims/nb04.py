@@ -23,6 +23,12 @@ FAST_UNMEASURED: dict[str, str] = {
 
 NOTEBOOK = "04"
 
+# why bubbles is no near miss for the claims about rolling (04.equivariance, 04.decode)
+BUBBLES_CANNOT_ROLL = (
+    "the TVAE without the roll (bubbles) is stationary by design, so no rule about rolling can accept it; the near "
+    "miss is the same TVAE trained on frames in shuffled order, not yet built"
+)
+
 CLAIMS: tuple[Claim, ...] = (
     Claim(
         key="04.equivariance",
@@ -60,8 +66,7 @@ CLAIMS: tuple[Claim, ...] = (
         contrast=lambda v: exceeds(v["tvae_roll"], v["bubbles_roll"], 0.0, "best roll = s, TVAE - no roll"),
         references=("untrained", "vae"),
         effect=Effect(0.1, "the rule's margin over the untrained TVAE; the paper reports E_eq at another scale"),
-        control_flaw="the TVAE without the roll (bubbles) is stationary by design, so no rule about rolling can "
-        "accept it; the near miss is the same TVAE trained on frames in shuffled order, not yet built",
+        control_flaw=BUBBLES_CANNOT_ROLL,
         departures="8 capsules of 8 units, 8-frame rotation sequences on one channel (the paper: 18 x 18, 18 "
         "frames, a mix of rotation, scale and colour sequences in RGB); TVAE and bubbles share one window of 5 "
         "frames (the authors' bubbles: 5 frames x 3 units; their TVAE: 13 of 18 frames)",
@@ -122,8 +127,7 @@ CLAIMS: tuple[Claim, ...] = (
         contrast=lambda v: exceeds(v["tvae_decode"], v["bubbles_decode"], 0.0, "nearest frame = s, TVAE - no roll"),
         references=("vae",),
         effect=Effect(0.125, "the suite's choice, chance's share of the decodes; the paper shows decodes, no rate"),
-        control_flaw="the TVAE without the roll (bubbles) is stationary by design, so no rule about rolling can "
-        "accept it; the near miss is the same TVAE trained on frames in shuffled order, not yet built",
+        control_flaw=BUBBLES_CANNOT_ROLL,
     ),
     Claim(
         key="04.two_transformations",
