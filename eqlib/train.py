@@ -14,6 +14,7 @@ the checkpoint, under the key a single process would use.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -139,10 +140,11 @@ def checkpoint_key(
 
     The key hashes the parameters (JSON values), a SHA-256 fingerprint of each tensor's dtype,
     shape and bytes (so a changed data knob or generator gives a new key even where the
-    parameters do not name it) and the installed eqlib version. ``<root>/<name>-<hash12>.pt``.
+    parameters do not name it) and ``source_fingerprint()`` of the eqlib code that trains, so editing a
+    model's code never reuses a model the old code trained. ``<root>/<name>-<hash12>.pt``.
     """
     fingerprints = [tensor_fingerprint(t) for t in tensors]
-    return checkpoint_path(name, {"params": dict(params), "data": fingerprints, "eqlib": _eqlib_version()}, root)
+    return checkpoint_path(name, {"params": dict(params), "data": fingerprints, "eqlib": source_fingerprint()}, root)
 
 
 def tensor_fingerprint(tensor: torch.Tensor) -> str:
@@ -155,13 +157,31 @@ def tensor_fingerprint(tensor: torch.Tensor) -> str:
     return digest.hexdigest()
 
 
-def _eqlib_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+# eqlib's modules that present results and never change what is trained: left out of the source fingerprint, so
+# editing a claim's text or a plot keeps the trained models
+PRESENTATION_ONLY = ("claims", "results.py", "student.py", "exercises.py", "viz.py", "widgets.py", "hosted.py")
 
-    try:
-        return version("eqlib")
-    except PackageNotFoundError:  # a checkout used without installing it
-        return "unknown"
+
+@functools.lru_cache(maxsize=8)
+def source_fingerprint(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 hex digest of the eqlib source that trains: every ``.py`` file of the package (its relative path and
+    bytes, in sorted order) except the presentation modules ``PRESENTATION_ONLY``.
+
+    Args:
+        root: the package folder to hash; defaults to the imported eqlib's own.
+
+    Read once per process and folder: a running kernel keeps the code it imported, and so its fingerprint.
+    """
+    package = Path(root) if root is not None else Path(__file__).resolve().parent
+    if not package.is_dir():
+        raise ValueError(f"expected the eqlib package folder, got {package}")
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] in PRESENTATION_ONLY:
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _to_device(batch: Batch, device: torch.device) -> Batch:
@@ -172,6 +192,25 @@ def _to_device(batch: Batch, device: torch.device) -> Batch:
     if isinstance(batch, Mapping):
         return {k: _to_device(v, device) for k, v in batch.items()}
     return batch
+
+
+def _nonfinite(batch: Batch, name: str = "batch") -> str | None:
+    """The name of the first floating tensor in ``batch`` (a tensor, tuple, list or dict of them) that holds a
+    NaN or an infinite entry, e.g. ``"batch[1]"`` or ``"batch['values']"``; ``None`` when every entry is finite."""
+    if isinstance(batch, torch.Tensor):
+        floating = batch.is_floating_point() or batch.is_complex()
+        return name if floating and not bool(torch.isfinite(batch).all()) else None
+    if isinstance(batch, (tuple, list)):
+        items: Iterable[tuple[Any, Any]] = enumerate(batch)
+    elif isinstance(batch, Mapping):
+        items = ((repr(k), v) for k, v in batch.items())
+    else:
+        return None
+    for key, value in items:
+        found = _nonfinite(value, f"{name}[{key}]")
+        if found is not None:
+            return found
+    return None
 
 
 def _process_group() -> tuple[int, int]:
@@ -263,6 +302,7 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
     desc: str = "training",
+    until: Callable[[list[dict[str, float]]], bool] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` for ``epochs`` epochs and return the per-step history.
 
@@ -277,6 +317,10 @@ def fit(
         checkpoint: if given, the model, optimizer and history are saved there atomically
             after every epoch and training resumes from it; a checkpoint that already holds
             ``epochs`` epochs is loaded without training.
+        until: a stopping rule, ``until(history) -> bool``, asked after every epoch (and of a loaded
+            checkpoint's history): once it is true, training stops there, so ``epochs`` is a cap. A rule of the
+            history alone (e.g. "the running accuracy reached 90 %") makes a resumed run stop where an
+            uninterrupted one did.
 
     In a process group of ``world`` ranks each rank computes the loss on its share of every batch
     (``_share``, its loss weighted by the share's size so that the averaged gradient is the whole
@@ -290,6 +334,7 @@ def fit(
 
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite.
+        ValueError: when a batch holds a NaN or an infinite entry (naming the tensor, the epoch and the step).
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -315,10 +360,10 @@ def fit(
             history, start_epoch = [], 0
     _same_on_every_rank(start_epoch, world, device, checkpoint)
     progress = progress and rank == 0
-    if start_epoch >= epochs:
+    if start_epoch >= epochs or (start_epoch > 0 and until is not None and until(history)):
         model.eval()
         if progress and checkpoint is not None:
-            print(f"{desc}: loaded {epochs} trained epochs from checkpoint {Path(checkpoint).name}")
+            print(f"{desc}: loaded {start_epoch} trained epochs from checkpoint {Path(checkpoint).name}")
         return history
 
     total = len(batches) * (epochs - start_epoch) if hasattr(batches, "__len__") else None
@@ -335,6 +380,12 @@ def fit(
         for epoch in range(start_epoch, epochs):
             model.train()
             for batch in batches(epoch) if callable(batches) else batches:
+                bad = _nonfinite(batch)
+                if bad is not None:
+                    raise ValueError(
+                        f"{desc}: {bad} of the batch at epoch {epoch}, step {step} holds NaN or infinite entries; "
+                        "expected finite inputs (fill missing values and pass a mask)"
+                    )
                 weight = _share_weight(batch, rank, world) if world > 1 else 1.0
                 batch = _to_device(_share(batch, rank, world), device)
                 with _own_noise(None if noise_base is None else noise_base + step * world + rank, device):
@@ -372,12 +423,15 @@ def fit(
                 )
             if world > 1:
                 dist.barrier()  # no rank runs ahead of the checkpoint of this epoch
+            if until is not None and until(history):
+                break
     finally:
         bar.close()
     model.eval()
     if progress:  # a static record for saved notebooks, where progress widgets do not render
         print(
-            f"{desc}: epochs {start_epoch}-{epochs} on {device}, {step - start_step} steps "
+            f"{desc}: epochs {start_epoch}-{history[-1]['epoch'] + 1 if history else epochs} on {device}, "
+            f"{step - start_step} steps "
             f"in {time.perf_counter() - started:.0f} s, last loss {history[-1]['loss']:.4f}"
         )
     return history
@@ -430,6 +484,7 @@ def predict(
 
     ``tensors`` share their first dimension ``N``; ``fn`` receives one batch of each, moved to
     ``device`` where one is given: ``predict(model, images)`` or ``predict(model, values, mask, times)``.
+    A floating input with a NaN or an infinite entry raises ``ValueError`` naming it and its rows.
     """
     if not tensors:
         raise ValueError("predict needs at least one input tensor")
@@ -440,6 +495,13 @@ def predict(
         raise ValueError("predict got an empty input")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    for i in range(0, n, batch_size):
+        bad = _nonfinite([t[i : i + batch_size] for t in tensors], "input")
+        if bad is not None:
+            raise ValueError(
+                f"predict: {bad} holds NaN or infinite entries in rows {i}-{min(i + batch_size, n) - 1}; expected "
+                "finite inputs (fill missing values and pass a mask)"
+            )
     outs = [
         fn(*(t[i : i + batch_size].to(device) if device is not None else t[i : i + batch_size] for t in tensors)).cpu()
         for i in range(0, n, batch_size)

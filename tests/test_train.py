@@ -56,9 +56,58 @@ def test_fit_accepts_a_plain_iterable_of_batches():
 
 def test_divergence_raises_a_clear_error():
     x, y = regression_problem()
-    y[5] = float("nan")
-    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 0, step \d+.*learning rate"):
-        fit(fresh_model(), TensorBatches(x, y, batch_size=8, shuffle=False), mse, epochs=1, progress=False)
+    model = fresh_model()
+    with torch.no_grad():
+        model.weight[0, 1] = float("nan")  # finite inputs, a model that has gone bad
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 0, step 0.*learning rate"):
+        fit(model, TensorBatches(x, y, batch_size=8, shuffle=False), mse, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_fit_rejects_a_batch_with_nonfinite_entries_naming_the_tensor_and_the_step(bad):
+    x, y = regression_problem()
+    y[21] = bad  # row 21: the third batch of 8, step 2
+    model = fresh_model()
+    before = model.weight.detach().clone()
+    with pytest.raises(ValueError, match=r"batch\[1\] of the batch at epoch 0, step 2 holds NaN or infinite"):
+        fit(model, TensorBatches(x, y, batch_size=8, shuffle=False), mse, epochs=1, progress=False)
+    assert not torch.equal(model.weight.detach(), before)  # the two good batches trained; the bad one did not
+
+
+def test_fit_names_a_nonfinite_entry_of_a_dict_batch_and_ignores_integer_tensors():
+    x, y = regression_problem(8)
+    x[3, 0] = float("nan")
+    batches = [{"x": x, "y": y, "ids": torch.arange(8)}]
+    with pytest.raises(ValueError, match=r"batch\['x'\] of the batch at epoch 0, step 0"):
+        fit(fresh_model(), batches, lambda m, b: mse(m, (b["x"], b["y"]))[0], epochs=1, progress=False)
+
+
+def test_predict_rejects_nonfinite_inputs_naming_the_tensor_and_rows():
+    model = fresh_model()
+    x = torch.randn(20, 3)
+    x[13, 2] = float("inf")
+    with pytest.raises(ValueError, match=r"predict: input\[0\] holds NaN or infinite entries in rows 10-19"):
+        train.predict(model, x, batch_size=10)
+    assert train.predict(model, x[:10], batch_size=10).shape == (10, 1)
+
+
+def test_fit_stops_when_its_rule_holds_and_a_resumed_run_stops_there_too(tmp_path):
+    x, y = regression_problem()
+    batches = TensorBatches(x, y, batch_size=16, seed=3)
+
+    def good_enough(history):
+        return history[-1]["loss"] < 0.5
+
+    straight = fit(fresh_model(), batches, mse, epochs=200, lr=0.05, progress=False, until=good_enough)
+    assert good_enough(straight) and not good_enough(straight[: -len(batches)])  # stopped at the first good epoch
+    assert len(straight) % len(batches) == 0 and len(straight) < 200 * len(batches)
+
+    path = tmp_path / "run.pt"
+    fit(fresh_model(), batches, mse, epochs=2, lr=0.05, checkpoint=path, progress=False)  # interrupted early
+    resumed = fit(fresh_model(), batches, mse, epochs=200, lr=0.05, checkpoint=path, progress=False, until=good_enough)
+    assert [h["loss"] for h in resumed] == pytest.approx([h["loss"] for h in straight], rel=1e-5)
+    again = fit(fresh_model(7), batches, mse, epochs=200, lr=0.05, checkpoint=path, progress=False, until=good_enough)
+    assert len(again) == len(straight)  # a finished run is loaded, not trained further
 
 
 def test_exploding_learning_rate_is_caught_before_nan_reaches_a_plot():
@@ -280,6 +329,34 @@ def test_checkpoint_key_changes_with_a_data_knob_the_parameters_do_not_name(tmp_
     assert key != checkpoint_key("model", {**params, "lr": 1e-2}, data, root=tmp_path)
     assert key != checkpoint_key("model", params, data.double(), root=tmp_path)
     assert key.parent == tmp_path and key.name.startswith("model-")
+
+
+def test_checkpoint_key_includes_the_source_that_trains(tmp_path, monkeypatch):
+    params = {"epochs": 3}
+    key = checkpoint_key("model", params, root=tmp_path)
+    monkeypatch.setattr(train, "source_fingerprint", lambda: "edited")
+    assert checkpoint_key("model", params, root=tmp_path) != key
+
+
+def test_source_fingerprint_sees_an_edit_of_a_model_but_not_of_a_claim(tmp_path):
+    import shutil
+
+    package = tmp_path / "eqlib"
+    shutil.copytree(os.path.dirname(train.__file__), package, ignore=shutil.ignore_patterns("__pycache__"))
+    original = train.source_fingerprint(package)
+    assert original == train.source_fingerprint(os.path.dirname(train.__file__))
+
+    claims = package / "claims" / "nb06.py"
+    claims.write_text(claims.read_text() + "\n# a reworded claim\n")
+    train.source_fingerprint.cache_clear()
+    assert train.source_fingerprint(package) == original
+
+    model = package / "nn" / "fastweights.py"
+    model.write_text(model.read_text().replace("return decay * memory", "return 0.5 * decay * memory"))
+    train.source_fingerprint.cache_clear()
+    assert train.source_fingerprint(package) != original
+    with pytest.raises(ValueError, match="expected the eqlib package folder"):
+        train.source_fingerprint(tmp_path / "missing")
 
 
 def test_a_ranks_share_of_a_batch_and_its_weight():

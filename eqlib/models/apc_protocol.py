@@ -38,11 +38,10 @@ from eqlib.data.apc_simulation import apc_simulation
 from eqlib.data.icu import ICUData, synthetic_icu
 from eqlib.metrics import auprc, auroc
 from eqlib.models.apc import APC, APCClassifier, OutcomeClassifier, SeriesEncoder, weighted_bce
-from eqlib.train import TensorBatches, checkpoint_path, fit_best, predict, tensor_fingerprint
+from eqlib.train import TensorBatches, checkpoint_path, fit_best, predict, source_fingerprint, tensor_fingerprint
 
 Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 ARMS = ("scratch", "apc", "schedule")
-PROTOCOL_VERSION = 2  # part of every cached job's key: raise it when a change here alters results
 
 
 @dataclass(frozen=True)
@@ -300,10 +299,10 @@ def data_fingerprint(splits: tuple[Split, ...]) -> str:
 
 def _cached_job(job: dict[str, Any]) -> dict[str, dict[str, float]]:
     # the key: the job without its thread count (speed, not what is computed), the data it actually reads,
-    # the protocol's version (changes of this module's code) and torch's
+    # the eqlib source that trains (so any change of the code computes afresh) and torch's version
     splits = job_splits(job)
     key = {k: v for k, v in job.items() if k != "threads"}
-    key.update(data=data_fingerprint(splits), given=job["data"], protocol=PROTOCOL_VERSION, torch=torch.__version__)
+    key.update(data=data_fingerprint(splits), given=job["data"], source=source_fingerprint(), torch=torch.__version__)
     path = checkpoint_path("apc-job", key).with_suffix(".json")
     if path.is_file():
         return json.loads(path.read_text())
