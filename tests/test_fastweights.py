@@ -6,6 +6,7 @@ from eqlib.models import RetrievalNet
 from eqlib.nn import (
     FastWeightLSTMCell,
     FastWeightRNNCell,
+    LayerNormLSTMCell,
     attention_scores,
     fast_weight_attention,
     fast_weight_update,
@@ -149,7 +150,52 @@ def test_final_read_scores_are_the_weights_of_the_last_memory_read(cell):
         RetrievalNet("lstm", 4, 4).final_read_scores(tokens)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "fw_rnn", "fw_lstm"])
+@pytest.mark.parametrize("pairs", [1, 4])
+def test_recency_weights_at_the_query_key_are_pinned(pairs):
+    """At the query key (position L - 1) the memory holds the L - 1 = 2K + 2 earlier states; the newest (the second
+    '?') has weight eta, the first key eta lambda^(2K+1) and its value eta lambda^(2K)."""
+    decay, rate = 0.9, 0.5
+    torch.manual_seed(0)
+    net = RetrievalNet("fw_lstm", hidden_size=6, embed_size=4, decay=decay, rate=rate).eval()
+    tokens, _ = retrieval_batch(2, pairs, seed=3)
+    before = net.run(tokens[:, :-1])[-1]
+    query = net.cell.first_query(net.embed(tokens[:, -1]), before)
+    weights = net.final_read_scores(tokens) / torch.einsum("bth,bh->bt", before["past"], query)
+    length = tokens.shape[1]
+    expected = rate * decay ** torch.arange(length - 2, -1, -1, dtype=weights.dtype)  # lambda^(L - 2 - tau)
+    torch.testing.assert_close(weights, expected.expand_as(weights))
+    assert weights[0, 0].item() == pytest.approx(rate * decay ** (2 * pairs + 1))  # the first key
+    assert weights[0, 1].item() == pytest.approx(rate * decay ** (2 * pairs))  # its value
+    ones = torch.ones(1, 3, 1)
+    torch.testing.assert_close(attention_scores(ones, torch.ones(1, 1), decay, rate)[0],
+                               rate * torch.tensor([decay**2, decay, 1.0]))
+
+
+def test_ln_lstm_normalises_the_input_and_recurrent_parts_separately_and_the_cell():
+    torch.manual_seed(0)
+    cell = LayerNormLSTMCell(3, 5)
+    x = torch.randn(4, 3)
+    state = {"h": torch.randn(4, 5), "c": torch.randn(4, 5)}
+    out = cell(x, state)
+    assert out["h"].shape == out["c"].shape == (4, 5)
+    with torch.no_grad():  # layer norm makes each part blind to the scale of its own weights
+        cell.input.weight.mul_(7.0)
+        cell.recurrent.weight.mul_(3.0)
+    scaled = cell(x, state)
+    torch.testing.assert_close(scaled["h"], out["h"], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(scaled["c"], out["c"], rtol=1e-4, atol=1e-5)
+    # the equations written out: gates f, i, o, g from two normalised parts and a bias; h from the normalised cell
+    drive = cell.recurrent_norm(cell.recurrent(state["h"])) + cell.input_norm(cell.input(x)) + cell.bias
+    f, i, o, g = drive.chunk(4, dim=1)
+    c = torch.sigmoid(f) * state["c"] + torch.sigmoid(i) * torch.tanh(g)
+    torch.testing.assert_close(scaled["c"], c)
+    torch.testing.assert_close(scaled["h"], torch.sigmoid(o) * torch.tanh(cell.cell_norm(c)))
+    assert torch.all(cell.bias[:5] == 1.0)  # the forget gate starts open
+    with pytest.raises(ValueError, match="sizes must be positive"):
+        LayerNormLSTMCell(0, 5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "ln_lstm", "fw_rnn", "fw_lstm"])
 def test_retrieval_net_shapes_and_batch_independence(cell):
     torch.manual_seed(0)
     net = RetrievalNet(cell, hidden_size=8, embed_size=4).eval()
@@ -159,7 +205,7 @@ def test_retrieval_net_shapes_and_batch_independence(cell):
     torch.testing.assert_close(net(tokens[2:3]), logits[2:3])  # no leakage across the batch
     states = net.run(tokens)
     assert len(states) == tokens.shape[1] and states[-1]["h"].shape == (5, 8)
-    if cell != "lstm":
+    if cell.startswith("fw_"):
         assert states[-1]["past"].shape == (5, tokens.shape[1], 8)
     logits.sum().backward()
     assert all(p.grad is not None for p in net.parameters())

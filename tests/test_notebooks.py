@@ -175,7 +175,7 @@ def test_no_installs_absolute_paths_or_unmarked_widgets(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_no_checkpoint_key_is_built_by_hand(path):
-    """Checkpoints are keyed by train.checkpoint_key (parameters, data fingerprints, eqlib version) alone."""
+    """Checkpoints are keyed by train.checkpoint_key (parameters, data fingerprints, eqlib source) alone."""
     for cell in code_cells(load(path)):
         assert "checkpoint_path(" not in source(cell), (
             f"{path.name}: a checkpoint key built by hand; use checkpoint_key(name, params, *data tensors):\n"

@@ -1,8 +1,9 @@
-"""Sequence classifiers for associative retrieval: LSTM, fast-weight RNN and FW-LSTM.
+"""Sequence classifiers for associative retrieval: LSTM, LN-LSTM, fast-weight RNN and FW-LSTM.
 
-All three read token ids through the same embedding, run one recurrent cell over the
+All four read token ids through the same embedding, run one recurrent cell over the
 sequence and classify the final hidden state with the same two-layer head, so that they
-differ only in the cell (Ba et al. 2016, arXiv 1610.06258; Keller et al. 2018, arXiv 1804.06511).
+differ only in the cell (Ba et al. 2016, arXiv 1610.06258; Ba, Kiros, Hinton 2016, arXiv 1607.06450; Keller et al. 2018,
+arXiv 1804.06511).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from torch import nn
 
 from eqlib.data.retrieval import VOCABULARY
 from eqlib.nn.fastweights import FastWeightLSTMCell, FastWeightRNNCell, attention_scores
+from eqlib.nn.lstm import LayerNormLSTMCell
 
-CELLS = ("lstm", "fw_rnn", "fw_lstm")
+CELLS = ("lstm", "ln_lstm", "fw_rnn", "fw_lstm")
 
 
 class RetrievalNet(nn.Module):
@@ -21,8 +23,9 @@ class RetrievalNet(nn.Module):
 
     Args:
         cell: ``"lstm"`` (the FW-LSTM cell without its memory: an LSTM whose candidate alone is
-            layer-normalised), ``"fw_rnn"`` (Ba et al.) or ``"fw_lstm"``.
-        decay, rate, inner_steps: the fast-weight lambda, eta and S (ignored by ``"lstm"``).
+            layer-normalised), ``"ln_lstm"`` (Ba, Kiros, Hinton's layer-normalised LSTM, the paper's
+            baseline), ``"fw_rnn"`` (Ba et al.) or ``"fw_lstm"``.
+        decay, rate, inner_steps: the fast-weight lambda, eta and S (ignored by ``"lstm"`` and ``"ln_lstm"``).
     """
 
     def __init__(
@@ -43,6 +46,8 @@ class RetrievalNet(nn.Module):
         self.embed = nn.Embedding(len(VOCABULARY), embed_size)
         if cell == "fw_rnn":
             self.cell: nn.Module = FastWeightRNNCell(embed_size, hidden_size, decay, rate, inner_steps)
+        elif cell == "ln_lstm":
+            self.cell = LayerNormLSTMCell(embed_size, hidden_size)
         else:
             self.cell = FastWeightLSTMCell(embed_size, hidden_size, decay, rate, inner_steps, memory=cell == "fw_lstm")
         self.head = nn.Sequential(nn.Linear(hidden_size, 100), nn.ReLU(), nn.Linear(100, 10))
@@ -68,11 +73,13 @@ class RetrievalNet(nn.Module):
     def final_read_scores(self, tokens: torch.Tensor) -> torch.Tensor:
         """How the last step (the query key) first reads the memory: scores ``(B, L - 1)`` over earlier positions.
 
-        Score ``tau`` is ``eta lambda^(L-1-tau) (h_tau . q)`` with ``q`` the cell's first read vector
+        Score ``tau`` (0-based) is ``eta lambda^(L-2-tau) (h_tau . q)``: the memory holds the ``L - 1`` states
+        before the query key, the newest with weight ``eta``, so the first key has ``lambda^(2K+1)`` and its value
+        ``lambda^(2K)``. ``q`` is the cell's first read vector
         (``g^0`` in the FW-LSTM, ``h^0`` in the fast-weight RNN); see ``attention_scores``.
         """
-        if self.kind == "lstm":
-            raise ValueError("the plain LSTM has no fast-weight memory to read")
+        if self.kind in ("lstm", "ln_lstm"):
+            raise ValueError(f"the {self.kind} cell has no fast-weight memory to read")
         if tokens.dim() != 2 or tokens.shape[1] < 2:
             raise ValueError(f"need tokens (B, L) with L >= 2, got {tuple(tokens.shape)}")
         before = self.run(tokens[:, :-1])[-1]

@@ -1,4 +1,4 @@
-"""Layers: C4 group convolutions, exact / self-normalizing flow layers, fast-weight cells, GRU-D,
+"""Layers: C4 group convolutions, exact / self-normalizing flow layers, fast-weight cells, the LN-LSTM, GRU-D,
 the topographic latent of TVAEs."""
 
 from eqlib.nn.fastweights import (
@@ -19,6 +19,7 @@ from eqlib.nn.flows import (
 )
 from eqlib.nn.gconv import C4BatchNorm, C4GroupConv2d, C4LiftingConv2d, c4_group_pool, c4_spatial_max_pool
 from eqlib.nn.grud import GRUDCell, decay_rate
+from eqlib.nn.lstm import LayerNormLSTMCell
 from eqlib.nn.topographic import (
     roll_capsules,
     topographic_kernel,
@@ -36,6 +37,7 @@ __all__ = [
     "FastWeightLSTMCell",
     "FastWeightRNNCell",
     "GRUDCell",
+    "LayerNormLSTMCell",
     "MonotoneTanhMixture",
     "SelfNormConv2d",
     "SelfNormLinear",

@@ -38,13 +38,15 @@ def fast_weight_update(memory: torch.Tensor, h: torch.Tensor, decay: float, rate
 
 
 def _recency(past: torch.Tensor, decay: float, rate: float) -> torch.Tensor:
-    """Write weights ``rate * decay^(T - tau)`` ``(T,)`` of the states ``past`` ``(B, T, H)``, oldest first."""
+    """Write weights ``(T,)`` of the states ``past`` ``(B, T, H)``, oldest first: ``rate * decay^(T - 1 - tau)`` for the
+    0-based index ``tau``, so the newest state has ``rate`` and the oldest ``rate * decay^(T - 1)``."""
     steps = past.shape[1]
     return rate * decay ** torch.arange(steps - 1, -1, -1, dtype=past.dtype, device=past.device)
 
 
 def attention_scores(past: torch.Tensor, query: torch.Tensor, decay: float, rate: float) -> torch.Tensor:
-    """Weights of the past states in the read-out: ``rate * decay^(T - tau) (h_tau . q)``, shape ``(B, T)``.
+    """Weights of the past states in the read-out: ``rate * decay^(T - 1 - tau) (h_tau . q)`` for the 0-based ``tau``,
+    shape ``(B, T)``.
 
     Args:
         past: hidden states ``h_1..h_T`` as ``(B, T, H)`` (oldest first).
