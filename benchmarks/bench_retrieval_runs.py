@@ -45,8 +45,8 @@ def main() -> None:
     runs = [RetrievalRun(cell, args.pairs, args.steps, seed) for seed in range(args.seeds) for cell in CELLS]
     times: dict[int, list[float]] = {1: [], args.workers: []}
     for _ in range(args.repeats):  # interleaved, so that a change of load hits both arrangements
-        for workers in times:
-            times[workers].append(wall_seconds(runs, workers))
+        for workers, measured in times.items():
+            measured.append(wall_seconds(runs, workers))
     base, side = statistics.median(times[1]), statistics.median(times[args.workers])
     head = (
         f"{len(runs)} retrieval runs (cells {', '.join(CELLS)}; {args.seeds} seeds; K = {args.pairs}, {args.steps} "

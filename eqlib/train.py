@@ -159,7 +159,17 @@ def tensor_fingerprint(tensor: torch.Tensor) -> str:
 
 # eqlib's modules that present results and never change what is trained: left out of the source fingerprint, so
 # editing a claim's text or a plot keeps the trained models
-PRESENTATION_ONLY = ("claims", "results.py", "student.py", "exercises.py", "viz.py", "widgets.py", "hosted.py")
+PRESENTATION_ONLY = (
+    "claims",
+    "results.py",
+    "student.py",
+    "exercises.py",
+    "viz.py",
+    "widgets.py",
+    "hosted.py",
+    "book.py",
+    "course.py",
+)
 
 
 @functools.lru_cache(maxsize=8)

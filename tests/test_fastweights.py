@@ -167,8 +167,9 @@ def test_recency_weights_at_the_query_key_are_pinned(pairs):
     assert weights[0, 0].item() == pytest.approx(rate * decay ** (2 * pairs + 1))  # the first key
     assert weights[0, 1].item() == pytest.approx(rate * decay ** (2 * pairs))  # its value
     ones = torch.ones(1, 3, 1)
-    torch.testing.assert_close(attention_scores(ones, torch.ones(1, 1), decay, rate)[0],
-                               rate * torch.tensor([decay**2, decay, 1.0]))
+    torch.testing.assert_close(
+        attention_scores(ones, torch.ones(1, 1), decay, rate)[0], rate * torch.tensor([decay**2, decay, 1.0])
+    )
 
 
 def test_ln_lstm_normalises_the_input_and_recurrent_parts_separately_and_the_cell():

@@ -28,7 +28,7 @@ def test_runs_trained_side_by_side_equal_the_runs_trained_alone(cache, tmp_path_
 
 
 def test_a_run_with_a_level_stops_at_the_epoch_that_reaches_it(cache):
-    run = tiny("fw_lstm", stop_at=0.3, **{"lr": 1e-2})
+    run = tiny("fw_lstm", stop_at=0.3, lr=1e-2)
     history = train_run(run)[1]
     reached = steps_to(history, 0.3)
     assert reached <= len(history) < reached + run.steps_per_epoch  # stopped at the end of that epoch

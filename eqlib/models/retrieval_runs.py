@@ -74,7 +74,9 @@ def steps_to(history: Sequence[dict[str, float]], level: float, window: int = WI
     return float(hit[0] + window) if hit.size else float("inf")
 
 
-def _loss(model: RetrievalNet, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def _loss(
+    model: RetrievalNet, batch: tuple[torch.Tensor, torch.Tensor]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     tokens, answers = batch
     logits = model(tokens)
     return F.cross_entropy(logits, answers), {"accuracy": (logits.argmax(1) == answers).float().mean()}
