@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab test lint unit notebooks execute paper results student hosted browser clean fast-values
+.PHONY: setup lab test lint unit notebooks execute paper results student hosted browser clean fast-values book course
 
 setup: $(STAMP)
 
@@ -17,6 +17,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# the book's and nbgrader's packages (requirements-book.txt), for make book and make test only
+BOOK_STAMP := $(VENV)/.book-installed
+$(BOOK_STAMP): requirements-book.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	touch $(BOOK_STAMP)
+
+## make book: the static site of the committed notebooks in build/book/html (nothing is executed or downloaded)
+book: $(BOOK_STAMP)
+	$(BIN)/python -m eqlib.book build/book
+
+## make course: the notebooks as an nbgrader course in build/course (see README, Teaching with nbgrader)
+course: $(BOOK_STAMP)
+	$(BIN)/python -m eqlib.course build/course
 
 ## make lab [LAB_ARGS="--no-browser --port 8890"]: open JupyterLab on notebooks/ with the suite's environment
 # (Jupyter refuses to run as root unless told; containers often run as root)
@@ -29,7 +43,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: unit tests, papermill runs (fast mode) and nbval on the committed notebooks
-test: $(STAMP)
+test: $(STAMP) $(BOOK_STAMP)
 	$(BIN)/python -m pytest
 
 ## make lint: ruff on the package, tests, benchmarks and notebooks; formatting of the Python files

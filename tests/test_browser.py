@@ -13,18 +13,22 @@ requirements.txt); Playwright drives the system browser and never downloads one.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from eqlib.book import build
 from eqlib.student import serialise, without_outputs
 
 pytestmark = pytest.mark.browser
@@ -323,3 +327,47 @@ def test_every_plotly_figure_renders_and_every_explorer_redraws(browser_context,
     finally:
         page.close()
         lab.shutdown_kernels()
+
+
+# --- the built book (make book), served locally ------------------------------------------------------
+
+PLOTLY_PAGE = "03_duet"  # a notebook with a plotly figure
+
+
+@pytest.fixture(scope="module")
+def served_book(tmp_path_factory):
+    _skip_without_browser()
+    pytest.importorskip("myst_nb")
+    html = build(tmp_path_factory.mktemp("book"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.book
+def test_the_book_index_and_a_notebook_page_draw_their_figures_without_console_errors(served_book, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+            page.goto(f"{served_book}/index.html", wait_until="load")
+            assert "eqlib" in page.title()
+            assert page.locator(f"a[href*='{PLOTLY_PAGE}']").count() > 0
+            page.goto(f"{served_book}/{PLOTLY_PAGE}.html", wait_until="load")
+            page.wait_for_selector("#eqlib-plotly-1 .main-svg", timeout=30_000)  # plotly.js drew the figure
+            page.wait_for_selector("mjx-container svg", timeout=30_000)  # MathJax typeset the formulas
+            page.screenshot(path=str(tmp_path / "book-page.png"))
+            assert not problems, problems
+        finally:
+            browser.close()
