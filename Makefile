@@ -20,8 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 # the book's and nbgrader's packages (requirements-book.txt), for make book and make test only
 BOOK_STAMP := $(VENV)/.book-installed
+# nbgrader switches on its JupyterLab and server extensions when installed: off again, so make lab stays as it was
 $(BOOK_STAMP): requirements-book.txt $(STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-book.txt
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null
+	for ext in formgrader validate_assignment assignment_list course_list; do \
+	  $(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || exit 1; \
+	done
 	touch $(BOOK_STAMP)
 
 ## make book: the static site of the committed notebooks in build/book/html (nothing is executed or downloaded)
@@ -53,7 +58,7 @@ lint: $(STAMP)
 
 ## make unit: the unit tests of eqlib only (seconds; no notebook runs, no browser)
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not notebook and not browser"
+	$(BIN)/python -m pytest tests -m "not notebook and not browser and not book"
 
 ## make execute [NB=notebooks/01_...ipynb]: full-mode run in place, outputs kept (commit them)
 execute: $(STAMP)
@@ -86,7 +91,7 @@ hosted: $(STAMP)
 	$(BIN)/python -m eqlib.hosted
 
 ## make browser: the widgets driven in headless Chromium (needs `apt-get install chromium`)
-browser: $(STAMP)
+browser: $(STAMP) $(BOOK_STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py -m browser
 
 clean:

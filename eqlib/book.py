@@ -5,8 +5,9 @@ landing page from the README's story and notebook table, one page per notebook w
 the results table generated from the notebooks' records as ``make results`` does. Nothing is fetched
 at build time or when a page is read: plotly figures are drawn by the plotly.js the plotly package
 ships, and formulas by the MathJax 3 that django-static-mathjax ships (SVG output), both copied into the site.
-Widgets need a running kernel, so each explorer's output becomes a line saying how to run it; every
-page links to the notebook and its student copy in Colab.
+Widgets need a running kernel, so each explorer's output becomes a line saying how to run it (progress bars
+are dropped: the static line ``fit`` prints stays); every page links to the notebook and its student copy in
+Colab.
 
 The book's packages are pinned in ``requirements-book.txt``, apart from the notebooks' environment.
 """
@@ -24,8 +25,8 @@ from pathlib import Path
 
 import nbformat
 
-from eqlib.hosted import open_in_colab
-from eqlib.results import collect, results_table
+from eqlib.hosted import REPOSITORY, open_in_colab
+from eqlib.results import GPU_RUNS, collect, load_gpu_runs, results_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -59,8 +60,8 @@ exclude_patterns = ["_build"]
 def plotly_html(figure: dict, number: int) -> str:
     """A ``<div>`` and the script that draws ``figure`` (plotly's JSON: data, layout) with the page's plotly.js."""
     target = f"eqlib-plotly-{number}"
-    height = figure.get("layout", {}).get("height", 450)
-    spec = json.dumps({"data": figure.get("data", []), "layout": figure.get("layout", {})})
+    height = figure.get("layout", {}).get("height") or 450
+    spec = json.dumps({"data": figure.get("data", []), "layout": figure.get("layout", {})}).replace("</", "<\\/")
     return (
         f'<div id="{target}" class="eqlib-plotly" style="width: 100%; height: {height}px;"></div>\n'
         f"<script>window.addEventListener('load', function () {{ var spec = {spec}; "
@@ -77,21 +78,37 @@ def links_cell(name: str) -> nbformat.NotebookNode:
     )
 
 
+def is_explorer(output: dict) -> bool:
+    """Whether a widget output is one of the suite's explorers (``eqlib.widgets``: a ``VBox`` of controls and a plot),
+    not a progress bar."""
+    data = output.get("data", {})
+    return WIDGET_MIME in data and str(data.get("text/plain", "")).startswith("VBox(")
+
+
 def for_the_page(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """A copy of a committed notebook as its page shows it: links under the title, plotly figures as drawable HTML,
-    widget outputs as a line saying how to run them, no saved widget state (it would load scripts from the web)."""
+    """A copy of a committed notebook as its page shows it: links after the title cell, plotly figures as drawable
+    HTML, each explorer as a line saying how to run it, progress bars and saved widget state (which would load the
+    widget manager from the web) dropped. Raises ``ValueError`` when the notebook has no markdown title cell."""
     page = copy.deepcopy(notebook)
     page.metadata.pop("widgets", None)
     figures = 0
     for cell in page.cells:
+        kept = []
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PLOTLY_MIME in data:
                 figures += 1
                 output["data"] = {"text/html": plotly_html(data[PLOTLY_MIME], figures)}
-            elif WIDGET_MIME in data:
+            elif is_explorer(output):
                 output["data"] = {"text/markdown": WIDGET_NOTE}
-    title = next(i for i, cell in enumerate(page.cells) if cell.cell_type == "markdown")
+            elif WIDGET_MIME in data:
+                continue
+            kept.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = kept
+    title = next((i for i, cell in enumerate(page.cells) if cell.cell_type == "markdown"), None)
+    if title is None:
+        raise ValueError(f"{name}: expected a markdown title cell")
     page.cells.insert(title + 1, links_cell(name))
     return page
 
@@ -107,13 +124,10 @@ def landing_page(readme: str, notebooks: list[str]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def results_page(notebook_paths: list[Path]) -> str:
-    """``results.md``: every claim's verdict from the committed runs' records, as in the README."""
-    return (
-        "# Results\n\nEach claim, its control and its verdict, from the committed full runs.\n\n"
-        + results_table(collect(notebook_paths))
-        + "\n"
-    )
+def results_page(notebook_paths: list[Path], root: Path = ROOT) -> str:
+    """``results.md``: every claim's verdict from the committed runs' records, the README's table (``make results``)."""
+    table = results_table(collect(notebook_paths), load_gpu_runs(root / GPU_RUNS))
+    return "# Results\n\nEach claim, its control and its verdict, from the committed full runs.\n\n" + table + "\n"
 
 
 def write_sources(source: Path, root: Path = ROOT) -> list[Path]:
@@ -135,8 +149,8 @@ def write_sources(source: Path, root: Path = ROOT) -> list[Path]:
         pages.append(page)
     readme = (root / "README.md").read_text()
     (source / "index.md").write_text(landing_page(readme, [p.stem for p in pages]))
-    (source / "results.md").write_text(results_page(paths))
-    (source / "conf.py").write_text(CONF.format(repository="https://github.com/eqlib/eqlib"))
+    (source / "results.md").write_text(results_page(paths, root))
+    (source / "conf.py").write_text(CONF.format(repository=REPOSITORY))
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", source / "_static")
     _favicon(source / "_static" / "favicon.png")
     shutil.copytree(Path(mathjax.__file__).parent / "static" / "mathjax" / "es5", source / "_static" / "mathjax")
@@ -156,7 +170,10 @@ def build(out: Path, root: Path = ROOT) -> Path:
     """Write the sources to ``out/source`` and build the site into ``out/html``; returns the html folder."""
     write_sources(out / "source", root)
     html = out / "html"
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", "auto", str(out / "source"), str(html)]
+    if html.exists():  # pages of notebooks that are gone must not linger
+        shutil.rmtree(html)
+    # -W: a warning (a broken link or table of contents entry) fails the build
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", str(out / "source"), str(html)]
     subprocess.run(command, check=True)
     return html
 

@@ -24,10 +24,10 @@ from eqlib.student import SOLUTION_TAG, skeleton, without_outputs
 
 POINTS = 1
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
+CHECK_CALLS = ("answer(", "check_that(", "check_close(")  # what a check cell of eqlib.exercises calls
+# nbgrader's course root is the folder it runs in, its gradebook gradebook.db there
 CONFIG = """\
 c = get_config()  # noqa: F821 (nbgrader's config loader defines it)
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_url = "sqlite:///" + {db!r}
 # a notebook's fast run trains small models: give each cell the time a laptop CPU needs
 c.ExecutePreprocessor.timeout = 600
 """
@@ -53,6 +53,15 @@ def _metadata(grade_id: str, *, solution: bool, grade: bool, locked: bool) -> di
     return meta
 
 
+def is_check(source: str) -> bool:
+    """A check cell of an exercise: a ``# Check of ...`` comment and a call of ``eqlib.exercises``, which raises when
+    the answer is wrong, so that nbgrader gives the cell no points; its last line a call (a bare value last would be
+    read by nbgrader as a partial score)."""
+    lines = [line for line in source.strip().splitlines() if line.strip()]
+    ends_in_a_call = bool(lines) and lines[-1].rstrip().endswith(")")
+    return "# Check of" in source and any(call in source for call in CHECK_CALLS) and ends_in_a_call
+
+
 def nbgrader_source(notebook: nbformat.NotebookNode | dict, name: str) -> nbformat.NotebookNode:
     """The notebook as an nbgrader source: solution cells and their check cells marked, outputs dropped.
 
@@ -66,7 +75,7 @@ def nbgrader_source(notebook: nbformat.NotebookNode | dict, name: str) -> nbform
             continue
         skeleton(cell.source, f"{name}, cell {i}")  # checks the markers
         check = next((j for j in range(i + 1, len(cells)) if cells[j].cell_type == "code"), None)
-        if check is None or "check" not in cells[check].source.lower():
+        if check is None or not is_check(cells[check].source):
             raise ValueError(f"{name}: solution cell {i} needs a check cell (eqlib.exercises) as the next code cell")
         exercises += 1
         cell.metadata["nbgrader"] = _metadata(f"{name}-solution-{exercises}", solution=True, grade=False, locked=False)
@@ -90,7 +99,7 @@ def write_course(root: Path, notebooks_dir: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbgrader_source(nbformat.read(path, as_version=4), path.stem), target)
         written.append(target)
-    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root), db=str(root / "gradebook.db")))
+    (root / "nbgrader_config.py").write_text(CONFIG)
     return written
 
 

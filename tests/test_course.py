@@ -32,6 +32,20 @@ def test_every_solution_is_an_nbgrader_solution_followed_by_a_graded_check(path)
     assert all(m["points"] == POINTS and m["locked"] for m in checks)
     assert len({m["grade_id"] for m in marked}) == len(marked)  # nbgrader needs unique ids
     assert all(not c.get("outputs") for c in source.cells if c.cell_type == "code")
+    validator = pytest.importorskip("nbgrader.nbgraderformat").MetadataValidator()
+    validator.validate_nb(source)  # nbgrader's own schema check
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
+def test_a_passing_check_prints_to_stdout_alone(path):
+    """nbgrader scores a check cell by its outputs: an error gives no points, stderr or a bare value last would be
+    read as a failure or a partial score. The committed run's passing checks print to stdout and nothing else."""
+    notebook = nbformat.read(path, as_version=4)
+    source = nbgrader_source(notebook, path.stem)
+    for committed, marked in zip(notebook.cells, source.cells):
+        if marked.metadata.get("nbgrader", {}).get("grade"):
+            kinds = {(o["output_type"], o.get("name")) for o in committed.get("outputs", [])}
+            assert kinds <= {("stream", "stdout")}, (path.stem, marked.metadata["nbgrader"]["grade_id"], kinds)
 
 
 def test_a_solution_without_its_check_or_markers_is_named():
@@ -40,9 +54,15 @@ def test_a_solution_without_its_check_or_markers_is_named():
         nbformat.v4.new_markdown_cell("Exercise"),
         nbformat.v4.new_code_cell("x = 1", metadata={"tags": [SOLUTION_TAG]}),
     ]
-    with pytest.raises(ValueError, match=r"99_x: solution cell 1 needs the exercise's|'# BEGIN SOLUTION'"):
+    with pytest.raises(ValueError, match=r"99_x, cell 1: a solution cell must mark the student's lines"):
         nbgrader_source(notebook, "99_x")
     notebook.cells[1].source = "# BEGIN SOLUTION\nx = 1\n# END SOLUTION"
+    with pytest.raises(ValueError, match="solution cell 1 needs a check cell"):
+        nbgrader_source(notebook, "99_x")
+    notebook.cells.append(nbformat.v4.new_code_cell("# Check of exercise 1\nprint(x)"))  # checks nothing
+    with pytest.raises(ValueError, match="solution cell 1 needs a check cell"):
+        nbgrader_source(notebook, "99_x")
+    notebook.cells[-1].source = "# Check of exercise 1\ncheck_that('x', x == 1, 'x is 1', 'x = 1')\nx"  # a bare value
     with pytest.raises(ValueError, match="solution cell 1 needs a check cell"):
         nbgrader_source(notebook, "99_x")
     with pytest.raises(ValueError, match="expected a notebook named NN_topic"):
@@ -82,7 +102,11 @@ def test_an_instructor_grades_a_full_and_a_blank_submission(tmp_path, monkeypatc
         checks = len(gradebook.find_notebook(GRADED, assignment).grade_cells)
         full = gradebook.find_submission_notebook(GRADED, assignment, "full").score
         blank = gradebook.find_submission_notebook(GRADED, assignment, "blank").score
-    assert checks > 0
+    solutions = sum(
+        SOLUTION_TAG in c.metadata.get("tags", [])
+        for c in nbformat.read(ROOT / "notebooks" / f"{GRADED}.ipynb", as_version=4).cells
+    )
+    assert checks == solutions > 0
     assert full == checks * POINTS, (full, checks)
     assert blank == 0, blank
     graded = json.loads((course / "autograded" / "full" / assignment / f"{GRADED}.ipynb").read_text())
