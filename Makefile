@@ -92,7 +92,7 @@ hosted: $(STAMP)
 
 ## make browser: the widgets driven in headless Chromium (needs `apt-get install chromium`)
 browser: $(STAMP) $(BOOK_STAMP)
-	$(BIN)/python -m pytest tests/test_browser.py -m browser
+	$(BIN)/python -m pytest tests/test_browser.py tests/test_book_browser.py -m browser
 
 clean:
 	rm -rf build .cache .pytest_cache runs
