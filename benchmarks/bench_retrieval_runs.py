@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from eqlib.models.fastweights import CELLS
 from eqlib.models.retrieval_runs import RetrievalRun, train_runs
+from eqlib.perf import interleaved_medians, ratio_table
 
 
 def wall_seconds(runs: list[RetrievalRun], workers: int) -> float:
@@ -43,23 +43,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     runs = [RetrievalRun(cell, args.pairs, args.steps, seed) for seed in range(args.seeds) for cell in CELLS]
-    times: dict[int, list[float]] = {1: [], args.workers: []}
-    for _ in range(args.repeats):  # interleaved, so that a change of load hits both arrangements
-        for workers, measured in times.items():
-            measured.append(wall_seconds(runs, workers))
-    base, side = statistics.median(times[1]), statistics.median(times[args.workers])
+    medians = interleaved_medians(
+        {
+            "one after another, one thread": lambda: wall_seconds(runs, 1),
+            f"{args.workers} worker processes, one thread each": lambda: wall_seconds(runs, args.workers),
+        },
+        args.repeats,
+    )
     head = (
         f"{len(runs)} retrieval runs (cells {', '.join(CELLS)}; {args.seeds} seeds; K = {args.pairs}, {args.steps} "
         f"steps of batch 128, hidden 64), trained from an empty cache; device cpu ({platform.machine()}, "
         f"{os.cpu_count()} cores), torch {torch.__version__}; median of {args.repeats} interleaved repeats."
     )
-    table = [
-        "| arrangement | wall time (s) | ratio to one after another |",
-        "| --- | ---: | ---: |",
-        f"| one after another, one thread | {base:.1f} | 1.00 |",
-        f"| {args.workers} worker processes, one thread each | {side:.1f} | {side / base:.2f} |",
-    ]
-    text = "\n".join([head, "", *table]) + "\n"
+    text = ratio_table(head, medians, "one after another")
     print(text)
     out = Path(__file__).parent / "results" / "retrieval_runs_cpu.md"
     out.write_text(text)

@@ -20,9 +20,9 @@ import argparse
 import copy
 import os
 import platform
-import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad, stack_module_state, vmap
 
 from eqlib.models import PlainCNN
+from eqlib.perf import interleaved_medians, ratio_table
 
 BATCH = 128
 
@@ -106,24 +107,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     threads = torch.get_num_threads()
-    times: dict[str, list[float]] = {name: [] for name in ARRANGEMENTS}
-    for _ in range(args.repeats):  # interleaved, so that a change of load hits every arrangement
-        for name, run in ARRANGEMENTS.items():
-            torch.set_num_threads(threads)
-            start = time.perf_counter()
-            run(args.seeds, args.steps, args.workers)
-            times[name].append(time.perf_counter() - start)
-    base = statistics.median(times["one after another, all threads"])
+
+    def timed(run) -> float:
+        torch.set_num_threads(threads)
+        start = time.perf_counter()
+        run(args.seeds, args.steps, args.workers)
+        return time.perf_counter() - start
+
+    medians = interleaved_medians({name: partial(timed, run) for name, run in ARRANGEMENTS.items()}, args.repeats)
     head = (
         f"{args.seeds} seeds of PlainCNN (3 conv layers with batch norm, batch {BATCH}, 28 x 28), {args.steps} Adam "
         f"steps each; device cpu ({platform.machine()}, {os.cpu_count()} cores, {threads} threads), torch "
         f"{torch.__version__}; {args.workers} worker processes; median of {args.repeats} interleaved repeats."
     )
-    rows = ["| arrangement | wall time (s) | ratio to one after another |", "| --- | ---: | ---: |"]
-    for name, measured in times.items():
-        median = statistics.median(measured)
-        rows.append(f"| {name} | {median:.1f} | {median / base:.2f} |")
-    text = "\n".join([head, "", *rows]) + "\n"
+    text = ratio_table(head, medians, "one after another")
     print(text)
     out = Path(__file__).parent / "results" / "seeds_cnn_cpu.md"
     out.write_text(text)

@@ -7,10 +7,33 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
+
+
+def interleaved_medians(arrangements: Mapping[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """The median of the seconds each arrangement's call returns, over ``repeats`` rounds in which every arrangement
+    runs once in turn (so that a change of the machine's load hits all of them alike)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    times: dict[str, list[float]] = {name: [] for name in arrangements}
+    for _ in range(repeats):
+        for name, run in arrangements.items():
+            times[name].append(run())
+    return {name: statistics.median(measured) for name, measured in times.items()}
+
+
+def ratio_table(head: str, medians: Mapping[str, float], baseline: str) -> str:
+    """A Markdown result: ``head``, then one row per arrangement with its median wall time and its ratio to the first
+    arrangement's, which ``baseline`` names in the column title."""
+    if not medians:
+        raise ValueError("ratio_table needs at least one arrangement")
+    first = next(iter(medians.values()))
+    rows = [f"| arrangement | wall time (s) | ratio to {baseline} |", "| --- | ---: | ---: |"]
+    rows += [f"| {name} | {seconds:.1f} | {seconds / first:.2f} |" for name, seconds in medians.items()]
+    return "\n".join([head, "", *rows]) + "\n"
 
 
 def median_seconds(

@@ -2,7 +2,14 @@ import pytest
 import torch
 
 from eqlib.nn import ExactLinear, SelfNormLinear
-from eqlib.perf import flow_layer_step_time, log_det_gradient_time, loglog_slope, median_seconds
+from eqlib.perf import (
+    flow_layer_step_time,
+    interleaved_medians,
+    log_det_gradient_time,
+    loglog_slope,
+    median_seconds,
+    ratio_table,
+)
 
 
 def test_loglog_slope_recovers_a_power_law():
@@ -47,3 +54,34 @@ def test_log_det_gradient_time_runs(kind):
 def test_log_det_gradient_time_rejects_unknown_kind():
     with pytest.raises(ValueError, match="kind must be"):
         log_det_gradient_time("lu", 8)
+
+
+def test_interleaved_medians_runs_every_arrangement_in_turn_and_takes_medians():
+    order, seconds = [], {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 7.0, 6.0])}
+
+    def arrangement(name):
+        def run():
+            order.append(name)
+            return next(seconds[name])
+
+        return run
+
+    medians = interleaved_medians({"a": arrangement("a"), "b": arrangement("b")}, repeats=3)
+    assert medians == {"a": 2.0, "b": 6.0}
+    assert order == ["a", "b"] * 3
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        interleaved_medians({"a": arrangement("a")}, repeats=0)
+
+
+def test_ratio_table_gives_each_arrangement_its_ratio_to_the_first():
+    text = ratio_table("head line.", {"alone": 8.0, "side by side": 6.0}, "one after another")
+    assert text.splitlines() == [
+        "head line.",
+        "",
+        "| arrangement | wall time (s) | ratio to one after another |",
+        "| --- | ---: | ---: |",
+        "| alone | 8.0 | 1.00 |",
+        "| side by side | 6.0 | 0.75 |",
+    ]
+    with pytest.raises(ValueError, match="at least one arrangement"):
+        ratio_table("head", {}, "x")
