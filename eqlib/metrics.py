@@ -32,6 +32,29 @@ def _as_2d_numpy(features: torch.Tensor | np.ndarray, name: str) -> np.ndarray:
     return array.reshape(array.shape[0], -1).astype(np.float64)
 
 
+def linear_probe_predictions(
+    train_features: torch.Tensor | np.ndarray,
+    train_labels: torch.Tensor | np.ndarray,
+    test_features: torch.Tensor | np.ndarray,
+    max_iter: int = 2000,
+) -> np.ndarray:
+    """The classes ``(M,)`` a multinomial logistic regression fitted on frozen features predicts for the test rows.
+
+    Features ``(N, D...)`` and ``(M, D...)`` are flattened and standardised on the training split.
+    """
+    xtr, xte = _as_2d_numpy(train_features, "train_features"), _as_2d_numpy(test_features, "test_features")
+    ytr = np.asarray(train_labels).ravel()
+    if xtr.shape[1] != xte.shape[1]:
+        raise ValueError(f"train and test features differ in width: {xtr.shape[1]} vs {xte.shape[1]}")
+    if len(xtr) != len(ytr):
+        raise ValueError("each feature matrix needs one label per row")
+    if len(np.unique(ytr)) < 2:
+        raise ValueError("a probe needs at least two classes in the training labels")
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+    probe.fit(xtr, ytr)
+    return probe.predict(xte)
+
+
 def linear_probe_accuracy(
     train_features: torch.Tensor | np.ndarray,
     train_labels: torch.Tensor | np.ndarray,
@@ -39,22 +62,15 @@ def linear_probe_accuracy(
     test_labels: torch.Tensor | np.ndarray,
     max_iter: int = 2000,
 ) -> float:
-    """Test accuracy of a multinomial logistic regression fitted on frozen features.
+    """Test accuracy of a multinomial logistic regression fitted on frozen features (``linear_probe_predictions``).
 
-    Features ``(N, D...)`` are flattened and standardised on the training split. A probe
-    measures what information is *linearly* readable from a representation.
+    A probe measures what information is *linearly* readable from a representation.
     """
-    xtr, xte = _as_2d_numpy(train_features, "train_features"), _as_2d_numpy(test_features, "test_features")
-    ytr, yte = np.asarray(train_labels).ravel(), np.asarray(test_labels).ravel()
-    if xtr.shape[1] != xte.shape[1]:
-        raise ValueError(f"train and test features differ in width: {xtr.shape[1]} vs {xte.shape[1]}")
-    if len(xtr) != len(ytr) or len(xte) != len(yte):
+    yte = np.asarray(test_labels).ravel()
+    if len(_as_2d_numpy(test_features, "test_features")) != len(yte):
         raise ValueError("each feature matrix needs one label per row")
-    if len(np.unique(ytr)) < 2:
-        raise ValueError("a probe needs at least two classes in the training labels")
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
-    probe.fit(xtr, ytr)
-    return float(probe.score(xte, yte))
+    predicted = linear_probe_predictions(train_features, train_labels, test_features, max_iter)
+    return float((predicted == yte).mean())
 
 
 def _binary_scores(

@@ -70,6 +70,8 @@ ACCEPTED_CHANGES = {
         "duet_accuracy": shifted(v["simclr_accuracy"], 0.01),
         "untrained_accuracy": shifted(v["simclr_accuracy"], -0.15),
     },
+    # DUET's decodes accepted by both judges 0.3 more often than the control's: above half the real digits' share
+    "03.generation": lambda v: {"duet_generation_joint": shifted(v["unstructured_generation_joint"], 0.3)},
     "04.likelihood": lambda v: {"tvae_log_likelihood": shifted(v["vae_log_likelihood"], [1.0, 1.2, 0.9])},
     "04.two_transformations": lambda v: {"tvae_rotation_decode": 0.4},
     "05.clusters": lambda v: {"local_selective": [20.0, 20.0, 20.0]},

@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from scipy.spatial.distance import jensenshannon as scipy_js_distance
 
 from eqlib.losses import binned_target, jensen_shannon, nt_xent
@@ -11,7 +12,6 @@ from eqlib.models.duet import (
     ImageDecoder,
     LinearReadout,
     SelfSupervised,
-    angle_classifier,
     bin_circular_mean,
     circular_error_degrees,
     circular_features,
@@ -19,6 +19,7 @@ from eqlib.models.duet import (
     duet_code,
     duet_objective,
     informed_code,
+    judge_classifier,
     nearest_angle_class,
     transform,
 )
@@ -94,8 +95,33 @@ def test_each_method_gives_a_finite_loss_with_gradients_everywhere_it_trains(met
     loss, metrics = model.loss(torch.rand(8, 1, 12, 12))
     loss.backward()
     assert loss.dim() == 0 and torch.isfinite(loss) and "nt_xent" in metrics
-    assert {"essl": "rotation_ce", "duet": "js"}.get(method, "nt_xent") in metrics
+    assert {"essl": "rotation_mse", "duet": "js"}.get(method, "nt_xent") in metrics
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_essl_regresses_a_turn_in_plus_minus_90_degrees_or_classifies_quarter_turns():
+    gray = torch.rand(6, 1, 12, 12)
+    hue = torch.rand(6)
+    continuous = SelfSupervised("essl", features=32, essl_target="continuous")
+    torch.manual_seed(4)
+    loss = continuous.rotation_loss(gray, hue)
+    torch.manual_seed(4)
+    half_turns = torch.rand(6) - 0.5  # the draw rotation_loss makes: degrees / 180
+    assert half_turns.abs().max() <= 0.5
+    rotated = transform(gray, torch.stack([half_turns / 2, hue], 1))
+    by_hand = (continuous.rotation_head(continuous.representation(rotated))[:, 0] - half_turns).pow(2).mean()
+    assert torch.allclose(loss, by_hand, atol=1e-6)
+    quarter = SelfSupervised("essl", features=32, essl_target="quarter")
+    torch.manual_seed(4)
+    loss = quarter.rotation_loss(gray, hue)
+    torch.manual_seed(4)
+    turns = torch.randint(0, 4, (6,))
+    logits = quarter.rotation_head(quarter.representation(transform(gray, torch.stack([turns / 4, hue], 1))))
+    assert logits.shape == (6, 4) and torch.allclose(loss, F.cross_entropy(logits, turns), atol=1e-6)
+    _, metrics = quarter.loss(gray)
+    assert "rotation_ce" in metrics
+    with pytest.raises(ValueError, match="essl_target must be one of"):
+        SelfSupervised("essl", essl_target="octant")
 
 
 def test_duet_matrix_content_and_structure_are_marginals_of_one_representation():
@@ -242,5 +268,5 @@ def test_informed_code_appends_the_true_parameters_on_the_circle():
 def test_nearest_angle_class_rounds_to_the_nearest_multiple_and_wraps():
     angles = torch.tensor([0.0, 0.06, 0.07, 0.5, 0.94, 0.99])
     assert nearest_angle_class(angles, 8).tolist() == [0, 0, 1, 4, 0, 0]
-    logits = angle_classifier(8)(torch.rand(3, 3, 28, 28))
+    logits = judge_classifier(8)(torch.rand(3, 3, 28, 28))
     assert logits.shape == (3, 8)

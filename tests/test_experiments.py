@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--method", "duet", "--digits", "64", "--epochs", "1", "--batch", "32", "--seed", "3"]
 
 
-def notebook_train_method_config(**knobs):
+def notebook_train_method_config(method="duet", arm=None, **knobs):
     """The config notebook 03's own ``train_method`` hashes, captured by running that function on stubs."""
     cells = json.loads((ROOT / "notebooks" / "03_duet.ipynb").read_text())["cells"]
     text = next("".join(c["source"]) for c in cells if "def train_method" in "".join(c["source"]))
@@ -37,7 +37,7 @@ def notebook_train_method_config(**knobs):
         "TensorBatches": lambda *a, **k: None, "fit": lambda *a, **k: [], **knobs,
     }  # fmt: skip
     exec(compile(ast.Module([function], []), "03_duet.ipynb", "exec"), namespace)  # noqa: S102 -- the notebook's def
-    namespace["train_method"]("x", "duet", seed=3)
+    namespace["train_method"]("x", method, seed=3, **(arm or {}))
     return captured
 
 
@@ -45,6 +45,10 @@ def test_the_scripts_key_is_the_one_notebook_03_builds():
     captured = notebook_train_method_config(digits=64, epochs=1, batch=32)
     assert captured["name"] == "duet"
     assert captured["config"] == notebook_config("duet", digits=64, epochs=1, batch=32, seed=3)
+    for target in ("continuous", "quarter"):  # ESSL's two rotation targets train under keys of their own
+        essl = notebook_train_method_config("essl", {"essl_target": target}, digits=64, epochs=1, batch=32)
+        assert essl["config"] == notebook_config("essl", digits=64, epochs=1, batch=32, seed=3, essl_target=target)
+        assert essl["config"]["essl_target"] == target
     assert len(captured["tensors"]) == 1 and captured["tensors"][0] is captured["digits"]  # its training digits
     assert SCALES["full"] == {"digits": 4000, "epochs": 10, "batch": 128}  # notebook 03's full-mode defaults
 

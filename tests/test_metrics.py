@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from eqlib.metrics import accuracy, active_units, largest_cluster_null, linear_probe_accuracy, torus_cluster_sizes
+from eqlib.metrics import (
+    accuracy,
+    active_units,
+    largest_cluster_null,
+    linear_probe_accuracy,
+    linear_probe_predictions,
+    torus_cluster_sizes,
+)
 
 
 def test_accuracy_counts_argmax_hits():
@@ -25,6 +32,17 @@ def test_probe_reads_linear_information_and_not_noise():
     noise = rng.normal(size=(800, 6))
     assert linear_probe_accuracy(informative[:400], labels[:400], informative[400:], labels[400:]) > 0.95
     assert linear_probe_accuracy(noise[:400], labels[:400], noise[400:], labels[400:]) < 0.4
+
+
+def test_probe_predictions_are_the_classes_its_accuracy_counts():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 3, size=300)
+    features = np.eye(3)[labels] * 2 + rng.normal(size=(300, 3))
+    predicted = linear_probe_predictions(features[:200], labels[:200], features[200:])
+    assert predicted.shape == (100,) and set(np.unique(predicted)) <= {0, 1, 2}
+    assert linear_probe_accuracy(features[:200], labels[:200], features[200:], labels[200:]) == pytest.approx(
+        float((predicted == labels[200:]).mean())
+    )
 
 
 def test_probe_flattens_structured_features():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from eqlib.claims.core import (
+    FAILS,
     HOLDS,
     INCONCLUSIVE,
     UNTESTED,
@@ -13,6 +14,7 @@ from eqlib.claims.core import (
     Effect,
     Measure,
     above,
+    all_of,
     below,
     exceeds,
 )
@@ -32,6 +34,21 @@ def healthy_lambda_zero(v: Mapping[str, Measure]) -> Decision:
 
 HEALTHY_LAMBDA_ZERO_TEXT = "it learned: its digit probe on f(x) beats the untrained backbone's (paired interval > 0)"
 
+
+def healthy_generation_control(v: Mapping[str, Measure]) -> Decision:
+    """DUET with lambda = 0 learned, and so did its decoder: fed the control's own bins of the true turned view, its
+    decodes keep the source's digit more often than the template that ignores the digit (paired interval > 0)."""
+    return all_of(
+        healthy_lambda_zero(v),
+        exceeds(
+            v["unstructured_oracle_digit"],
+            v["template_generation_digit"],
+            0.0,
+            "lambda = 0 decodes from its own bins of the true view - mean-digit template, digit kept",
+        ),
+    )
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim(
         key="03.transformation",
@@ -46,20 +63,24 @@ CLAIMS: tuple[Claim, ...] = (
         control_text="DUET with lambda = 0 (its group loss off), same architecture, views and budget",
         references=("simclr", "essl", "untrained"),
         suite="angle error where the loss acts (chance 90 deg): DUET {duet_angle:.0f}, lambda = 0 "
-        "{unstructured_angle:.0f}, SimCLR {simclr_angle:.0f}, "
-        "ESSL {essl_angle:.0f}; in f(x): DUET {duet_angle_fx:.0f}, SimCLR {simclr_angle_fx:.0f}, ESSL "
-        "{essl_angle_fx:.0f}; ESSL's quarter-turn head {essl_quarter:.2f} (4-way)",
+        "{unstructured_angle:.0f}, untrained DUET {untrained_angle:.0f}, SimCLR {simclr_angle:.0f}, "
+        "ESSL {essl_angle:.0f} (quarter turns {essl_quarter_angle:.0f}); in f(x), where every method keeps it: DUET "
+        "{duet_angle_fx:.0f}, SimCLR {simclr_angle_fx:.0f}, ESSL {essl_angle_fx:.0f}; ESSL's heads on their own "
+        "tasks: angle in +-90 deg {essl_head_error:.0f} deg off, quarter turns {essl_quarter:.2f} (4-way)",
         quantities=(
             "duet_angle",
             "unstructured_angle",
             "unstructured_accuracy",
             "untrained_accuracy",
+            "untrained_angle",
             "simclr_angle",
             "essl_angle",
             "duet_angle_fx",
             "simclr_angle_fx",
             "essl_angle_fx",
+            "essl_head_error",
             "essl_quarter",
+            "essl_quarter_angle",
         ),
         seeds={"fast": 1, "full": 3},
         expected={"fast": UNTESTED, "full": HOLDS},
@@ -72,54 +93,80 @@ CLAIMS: tuple[Claim, ...] = (
         effect=Effect(10.0, "the suite's choice, a ninth of the 90-degree chance error; the paper reports none"),
         departures="a small CNN and a 2-layer head on 4,000 coloured MNIST digits for 10 epochs, no crops, "
         "lambda 10 (the paper: ResNets on CIFAR-10, STL-10 and others; the authors' rotation run uses lambda "
-        "1000); projections read after normalisation; ESSL one quarter turn per digit, on one seed; SimCLR's "
-        "projection, trained to drop the angle, and f(x), where every method keeps it, are reference lines",
+        "1000), Adam 1e-3 at batch 128 (the authors: AdamW 4e-4, cosine schedule, batch 1024); projections read "
+        "after normalisation; ESSL regresses one angle in +-90 deg per digit and step (the authors' code turns "
+        "half-size crops); SimCLR's projection, trained to drop the angle, and f(x), where every method keeps it, "
+        "are reference lines",
     ),
     Claim(
         key="03.generation",
         statement="DUET's structured representation allows controlled generation",
         paper="",
         rule="with the code's handle set to a new angle (DUET: its bins set to the angle's target, for a decoder "
-        "trained on its content and its own bins), the decodes are classified at that angle by a judge (nearest "
-        "of 8 multiples of 45 degrees) at least half as often as the real turned digits, on every seed",
+        "trained on its content and its own bins), the decodes are read at that angle (nearest of 8 multiples of 45 "
+        "degrees) and as the source's digit by two judges trained on real views, at least half as often as the real "
+        "turned digits, on every seed",
         test=lambda v, a: above(
-            v[f"{a}_generation_accuracy"], 0.5 * v["real_accuracy"].mean, "decodes showing the asked angle", ".3f"
+            v[f"{a}_generation_joint"], 0.5 * v["real_joint"].mean, "decodes showing the asked angle and digit", ".3f"
         ),
         subject="duet",
         subject_text="DUET, its bins set to the asked angle's target",
         control="unstructured",
-        control_text="DUET with lambda = 0, its bins set the same way, decoder trained the same way",
-        references=("real", "informed", "essl", "edit", "untrained"),
-        suite="decodes showing the asked angle (real turned digits {real_accuracy:.2f}, chance 0.125): DUET "
-        "{duet_generation_accuracy:.2f}, SimCLR readout edit {edit_generation_accuracy:.2f}, ESSL readout edit "
-        "{essl_edit_generation_accuracy:.2f}, DUET lambda = 0 {unstructured_generation_accuracy:.2f}; handed the "
-        "true angle: SimCLR {informed_generation_accuracy:.2f}, ESSL {essl_informed_generation_accuracy:.2f}; "
-        "pixel MSE DUET {duet_generation_mse:.4f}, SimCLR + true angle {informed_generation_mse:.4f}",
+        control_text="DUET with lambda = 0, decoder trained the same way on its own bins, which are set at test time to "
+        "the mean of its own bins over training views at the asked angle (a handle inside what its decoder saw)",
+        references=("real", "projection", "informed", "essl", "edit", "template", "labelled", "untrained"),
+        suite="decodes showing the asked angle and digit (real turned digits {real_joint:.2f}): DUET "
+        "{duet_generation_joint:.2f} (angle {duet_generation_accuracy:.2f}, digit {duet_generation_digit:.2f}; "
+        "with its own-bin handle {duet_own_handle_joint:.2f}), lambda = 0 {unstructured_generation_joint:.2f} (angle "
+        "{unstructured_generation_accuracy:.2f}; bins set to targets {unstructured_target_joint:.2f}); SimCLR "
+        "projection + target bins {projection_generation_joint:.2f}, SimCLR readout edit {edit_generation_joint:.2f}; "
+        "handed the true angle: SimCLR {informed_generation_joint:.2f}, ESSL {essl_informed_generation_joint:.2f}; "
+        "templates: mean digit {template_generation_joint:.2f} (angle {template_generation_accuracy:.2f}), class mean "
+        "{labelled_generation_joint:.2f}; pixel MSE DUET {duet_generation_mse:.4f}, lambda = 0 "
+        "{unstructured_generation_mse:.4f}, mean-digit template {template_generation_mse:.4f}",
         quantities=(
+            "duet_generation_joint",
+            "unstructured_generation_joint",
+            "real_joint",
             "duet_generation_accuracy",
+            "duet_generation_digit",
+            "duet_own_handle_joint",
             "unstructured_generation_accuracy",
-            "informed_generation_accuracy",
-            "essl_informed_generation_accuracy",
-            "edit_generation_accuracy",
-            "essl_edit_generation_accuracy",
-            "real_accuracy",
+            "unstructured_target_joint",
+            "unstructured_oracle_digit",
+            "projection_generation_joint",
+            "informed_generation_joint",
+            "essl_informed_generation_joint",
+            "edit_generation_joint",
+            "template_generation_accuracy",
+            "template_generation_digit",
+            "template_generation_joint",
+            "labelled_generation_joint",
             "duet_generation_mse",
-            "informed_generation_mse",
+            "unstructured_generation_mse",
+            "template_generation_mse",
             "unstructured_accuracy",
             "untrained_accuracy",
         ),
         seeds={"fast": 1, "full": 3},
-        expected={"fast": UNTESTED, "full": HOLDS},
+        expected={"fast": UNTESTED, "full": FAILS},
         tested_in_fast=False,
+        why="DUET's decodes show the asked angle about as often as the real turned digits, and the contrast shows the "
+        "group loss gives that handle; but the digit judge reads the source's digit in about a third of them against "
+        "three quarters of the real turned digits. The decoders reading SimCLR's 512 features keep the digit no more "
+        "often, and the class-mean template, told the digit, is read as it in under half: the small pixel-MSE "
+        "decoders draw digits too blurred for the judge, so at this budget the claim fails on the drawing, not on "
+        "DUET's handle",
         contrast=lambda v: exceeds(
-            v["duet_generation_accuracy"], v["unstructured_generation_accuracy"], 0.0, "DUET - lambda = 0"
+            v["duet_generation_joint"], v["unstructured_generation_joint"], 0.0, "DUET - lambda = 0"
         ),
-        health=healthy_lambda_zero,
-        health_text=HEALTHY_LAMBDA_ZERO_TEXT,
+        health=healthy_generation_control,
+        health_text="it learned: its digit probe on f(x) beats the untrained backbone's, and its decoder, fed its own "
+        "bins of the true turned view, keeps the digit more often than the mean-digit template (paired intervals > 0)",
         effect=Effect(0.1, "the suite's choice, a tenth of the decodes; the paper reports reconstruction error"),
-        departures="the paper reports reconstruction error; here a judge of 8 angles trained on real rotated "
-        "digits, and pixel MSE, on decoders trained on pairs of views; ESSL on one seed; the judge reads the angle "
-        "only, so a template that ignores the digit could pass the rule (the digit is not yet scored)",
+        departures="the paper reports reconstruction error (pixel MSE, printed beside; a template that ignores the "
+        "digit scores well on it); here two judges trained on real turned digits, one of 8 angles, one of the 10 "
+        "digits, score decoders trained on pairs of views",
     ),
     Claim(
         key="03.content",
@@ -131,10 +178,18 @@ CLAIMS: tuple[Claim, ...] = (
         subject_text="DUET",
         control="unstructured",
         control_text="DUET with lambda = 0 (its group loss off), same architecture and budget",
-        references=("simclr", "untrained"),
+        references=("simclr", "essl", "untrained"),
         suite="digit probe: DUET {duet_accuracy:.3f}, lambda = 0 {unstructured_accuracy:.3f}, SimCLR "
-        "{simclr_accuracy:.3f}, untrained {untrained_accuracy:.3f}",
-        quantities=("duet_accuracy", "simclr_accuracy", "unstructured_accuracy", "untrained_accuracy"),
+        "{simclr_accuracy:.3f}, ESSL {essl_accuracy:.3f} (quarter turns {essl_quarter_accuracy:.3f}), untrained "
+        "{untrained_accuracy:.3f}",
+        quantities=(
+            "duet_accuracy",
+            "simclr_accuracy",
+            "unstructured_accuracy",
+            "untrained_accuracy",
+            "essl_accuracy",
+            "essl_quarter_accuracy",
+        ),
         seeds={"fast": 1, "full": 3},
         expected={"fast": UNTESTED, "full": INCONCLUSIVE},
         contrast=lambda v: exceeds(

@@ -27,7 +27,7 @@ import torch
 from eqlib import runtime
 from eqlib.data import mnist_tensors
 from eqlib.experiments import chosen_sizes, run_on_every_rank
-from eqlib.models.duet import DEFAULT_WEIGHTS, METHODS, TRANSFORMS, SelfSupervised
+from eqlib.models.duet import DEFAULT_WEIGHTS, ESSL_TARGETS, METHODS, TRANSFORMS, SelfSupervised
 from eqlib.train import TensorBatches, checkpoint_key, fit
 
 # training digits, epochs and batch per scale: notebook 03's fast and full modes, and the paper's
@@ -53,12 +53,17 @@ def notebook_config(
     temperature: float = 0.1,
     lr: float = 1e-3,
     groups: Sequence[str] = ("rotation",),
+    essl_target: str = "continuous",
 ) -> dict[str, Any]:
-    """The configuration notebook 03's ``train_method`` hashes into its checkpoint key, for these knobs."""
+    """The configuration notebook 03's ``train_method`` hashes into its checkpoint key, for these knobs
+    (``essl_target`` only for ESSL)."""
     weight = DEFAULT_WEIGHTS[method] if weight is None else weight
-    return {"method": method, "n": digits, "features": features, "bins": bins, "weight": weight, "kappa": kappa,
-            "temperature": temperature, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
-            "groups": list(groups)}  # fmt: skip
+    config = {"method": method, "n": digits, "features": features, "bins": bins, "weight": weight, "kappa": kappa,
+              "temperature": temperature, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
+              "groups": list(groups)}  # fmt: skip
+    if method == "essl":
+        config["essl_target"] = essl_target
+    return config
 
 
 def checkpoint_for(config: dict[str, Any]) -> Path:
@@ -81,7 +86,8 @@ def train(config: dict[str, Any], *, dump_dir: Path | None = None) -> Path:
         torch.manual_seed(config["seed"])  # the notebook's initial weights for this seed
         model = SelfSupervised(config["method"], features=config["features"], bins=config["bins"],
                                weight=config["weight"], kappa=config["kappa"], temperature=config["temperature"],
-                               groups=tuple(config["groups"]))  # fmt: skip
+                               groups=tuple(config["groups"]),
+                               essl_target=config.get("essl_target", "continuous"))  # fmt: skip
         fit(model, TensorBatches(gray, batch_size=config["batch"], seed=config["seed"]), lambda m, b: m.loss(b[0]),
             epochs=config["epochs"], lr=config["lr"], device=device, checkpoint=path,
             desc=f"{config['method']}, seed {config['seed']}", progress=progress)  # fmt: skip
@@ -100,10 +106,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--batch", type=int, help="global batch, split over the processes (overrides the scale)")
     parser.add_argument("--weight", type=float, help="lambda of the ESSL or DUET term (default 0.4 / 10)")
     parser.add_argument("--groups", nargs="+", choices=TRANSFORMS, default=["rotation"])
+    parser.add_argument("--essl-target", choices=ESSL_TARGETS, default="continuous", help="ESSL's rotation target")
     parser.add_argument("--dump-ranks", type=Path, help="also save each rank's final weights in this folder")
     args = parser.parse_args(argv)
     sizes = chosen_sizes(args, SCALES)
-    config = notebook_config(args.method, seed=args.seed, weight=args.weight, groups=args.groups, **sizes)
+    config = notebook_config(args.method, seed=args.seed, weight=args.weight, groups=args.groups,
+                             essl_target=args.essl_target, **sizes)  # fmt: skip
     runtime.seed_everything(args.seed)
     return train(config, dump_dir=args.dump_ranks)
 

@@ -6,8 +6,12 @@ training budget; they differ in what they ask of the representation.
 - SimCLR (Chen et al. 2020): two views under random rotation and hue, NT-Xent on projections.
   The representation is pushed to be **invariant** to both.
 - ESSL (Dangovski et al. 2022, arXiv 2111.00899): the views vary in hue only, and a head
-  predicts which of four quarter turns was applied to an extra view, weighted by lambda = 0.4.
-  The representation is **equivariant** to rotation, but with no designated place for it.
+  predicts the rotation applied to an extra view, weighted by lambda = 0.4. As DUET's authors run
+  it for rotation (``essl_target="continuous"``, the default): an angle drawn uniformly in
+  [-90, 90] degrees, regressed as ``degrees / 180`` with the mean squared error; as ESSL's own
+  paper runs it (``"quarter"``): which of four quarter turns, by cross-entropy. Both heads are
+  the authors' predictor (two hidden layers with layer norm). The representation is
+  **equivariant** to rotation, but with no designated place for it.
 - DUET (Suau et al. 2023, arXiv 2306.16058): the ``F = K * G * C`` features are read as ``K``
   matrices of ``G`` bins (transformation axis) by ``C`` channels (content), one per
   structured transformation (``groups``: rotation alone by default, as in the authors' code,
@@ -32,6 +36,7 @@ from eqlib.data.sequences import affine, colourise
 from eqlib.losses import binned_target, jensen_shannon, nt_xent
 
 METHODS = ("simclr", "essl", "duet")
+ESSL_TARGETS = ("continuous", "quarter")  # ESSL's rotation target: an angle in [-90, 90] deg (MSE), or 4 turns (CE)
 DEFAULT_WEIGHTS = {"simclr": 0.0, "essl": 0.4, "duet": 10.0}  # lambda of each method's extra term
 TRANSFORMS = ("rotation", "hue")
 
@@ -76,6 +81,20 @@ def projection_head(features: int, hidden: int = 256, out: int = 64) -> nn.Seque
     return nn.Sequential(nn.Linear(features, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
 
 
+def essl_predictor(features: int, out: int, hidden: int = 256) -> nn.Sequential:
+    """ESSL's rotation predictor ``(B, features)`` -> ``(B, out)``: two hidden layers with layer norm, as in the
+    authors' code (hidden 2048 there, 256 here to match this suite's projection head)."""
+    return nn.Sequential(
+        nn.Linear(features, hidden),
+        nn.LayerNorm(hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.LayerNorm(hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, out),
+    )
+
+
 class SelfSupervised(nn.Module):
     """One of SimCLR, ESSL or DUET (``method``) on the shared backbone.
 
@@ -87,6 +106,9 @@ class SelfSupervised(nn.Module):
         kappa: concentration of DUET's von Mises targets.
         groups: the transformations DUET structures (one matrix each), and the ones
             ``controlled_code`` sets for every method; a subset of ``TRANSFORMS``.
+        essl_target: ESSL's rotation target, one of ``ESSL_TARGETS``: ``"continuous"`` (an angle in
+            [-90, 90] degrees, MSE on ``degrees / 180``, as DUET's authors run ESSL for rotation) or
+            ``"quarter"`` (which of four quarter turns, cross-entropy, as ESSL's paper does).
     """
 
     def __init__(
@@ -98,16 +120,20 @@ class SelfSupervised(nn.Module):
         kappa: float = 3.0,
         temperature: float = 0.1,
         groups: tuple[str, ...] = ("rotation",),
+        essl_target: str = "continuous",
     ) -> None:
         super().__init__()
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if essl_target not in ESSL_TARGETS:
+            raise ValueError(f"essl_target must be one of {ESSL_TARGETS}, got {essl_target!r}")
         if not groups or len(set(groups)) != len(groups) or not set(groups) <= set(TRANSFORMS):
             raise ValueError(f"groups must be distinct names from {TRANSFORMS}, got {groups!r}")
         k = len(groups)
         if method == "duet" and features % (k * bins):
             raise ValueError(f"DUET needs features divisible by K * bins = {k * bins}, got {features}")
         self.method, self.bins, self.kappa, self.temperature = method, bins, kappa, temperature
+        self.essl_target = essl_target
         self.groups = tuple(groups)
         self.group_index = [TRANSFORMS.index(g) for g in groups]  # their columns in the (angle, hue) parameters
         self.weight = weight if weight is not None else DEFAULT_WEIGHTS[method]
@@ -116,7 +142,7 @@ class SelfSupervised(nn.Module):
         content = k * self.channels if method == "duet" else features
         self.head = projection_head(content)
         if method == "essl":
-            self.rotation_head = nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 4))
+            self.rotation_head = essl_predictor(features, 1 if essl_target == "continuous" else 4)
 
     def representation(self, x: torch.Tensor) -> torch.Tensor:
         """The frozen-evaluation representation ``(B, F)``."""
@@ -167,13 +193,26 @@ class SelfSupervised(nn.Module):
             r1, r2 = self.representation(x1), self.representation(x2)
             contrastive = nt_xent(self.head(r1), self.head(r2), self.temperature)
             extra = torch.zeros((), device=gray.device)
-            if self.method == "essl":  # ... and predicts which quarter turn an extra view received
-                turns = torch.randint(0, 4, (n,), device=gray.device)
-                rotated = transform(gray, torch.stack([turns / 4.0, params[0, :, 1]], 1))
-                extra = F.cross_entropy(self.rotation_head(self.representation(rotated)), turns)
-                metrics["rotation_ce"] = extra.item()
+            if self.method == "essl":  # ... and predicts the rotation of an extra view
+                extra = self.rotation_loss(gray, params[0, :, 1])
+                metrics["rotation_mse" if self.essl_target == "continuous" else "rotation_ce"] = extra.item()
         metrics["nt_xent"] = contrastive.item()
         return contrastive + self.weight * extra, metrics
+
+    def rotation_loss(self, gray: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:
+        """ESSL's term: the grey digits ``(B, 1, H, W)`` in hue ``hue`` ``(B,)`` turned at random, the turn predicted.
+
+        Continuous: angle ``a`` uniform in [-90, 90) degrees, ``MSE(head(f(x)), a / 180)``; quarter:
+        ``t`` uniform in {0, 1, 2, 3}, ``CE(head(f(x)), t)`` for a turn of ``90 t`` degrees.
+        """
+        n = gray.shape[0]
+        if self.essl_target == "continuous":
+            half_turns = torch.rand(n, device=gray.device) - 0.5  # a / 180 in [-0.5, 0.5)
+            rotated = transform(gray, torch.stack([half_turns / 2.0, hue], 1))  # angle / 360
+            return F.mse_loss(self.rotation_head(self.representation(rotated))[:, 0], half_turns)
+        turns = torch.randint(0, 4, (n,), device=gray.device)
+        rotated = transform(gray, torch.stack([turns / 4.0, hue], 1))
+        return F.cross_entropy(self.rotation_head(self.representation(rotated)), turns)
 
 
 def duet_targets(params: torch.Tensor, bins: int, kappa: float = 3.0) -> torch.Tensor:
@@ -260,11 +299,12 @@ def informed_code(features: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     return torch.cat([features, circular_features(params.to(features.device))], dim=1)
 
 
-def angle_classifier(classes: int = 8) -> nn.Sequential:
+def judge_classifier(classes: int = 8) -> nn.Sequential:
     """A judge of generated images: the shared backbone and a linear layer, ``(B, 3, H, W)`` -> ``(B, classes)`` logits.
 
-    Trained on real rotated digits to name the nearest of ``classes`` evenly spaced angles
-    (``nearest_angle_class``), it scores whether a decode shows the angle that was asked for.
+    Trained on real rotated, painted digits to name the nearest of ``classes`` evenly spaced angles
+    (``nearest_angle_class``), it scores whether a decode shows the angle that was asked for; trained
+    on their labels (10 classes), whether it shows the source's digit.
     """
     return nn.Sequential(Backbone(128), nn.ReLU(), nn.Linear(128, classes))
 
