@@ -152,11 +152,11 @@ CLAIMS: tuple[Claim, ...] = (
         expected={"fast": UNTESTED, "full": FAILS},
         tested_in_fast=False,
         why="DUET's decodes show the asked angle about as often as the real turned digits, and the contrast shows the "
-        "group loss gives that handle; but the digit judge reads the source's digit in about a third of them against "
-        "three quarters of the real turned digits. The decoders reading SimCLR's 512 features keep the digit no more "
-        "often, and the class-mean template, told the digit, is read as it in under half: the small pixel-MSE "
-        "decoders draw digits too blurred for the judge, so at this budget the claim fails on the drawing, not on "
-        "DUET's handle",
+        "group loss gives that handle; but the digit judge reads the source's digit in about a quarter of them against "
+        "three quarters of the real turned digits. The decoders reading SimCLR's 512 features keep the digit only a "
+        "little more often (under a third), and the class-mean template, told the digit, is read as it in under half: "
+        "the small pixel-MSE decoders draw digits too blurred for the judge, so at this budget the claim fails on the "
+        "drawing more than on DUET's handle",
         contrast=lambda v: exceeds(
             v["duet_generation_joint"], v["unstructured_generation_joint"], 0.0, "DUET - lambda = 0"
         ),
